@@ -1,0 +1,128 @@
+"""Table-driven A64 decoder, in the spirit of QEMU's decodetree.
+
+Each encoding class module in nbemu/gen/encodings/ lists `PATTERNS`: rows of
+`Pattern(name, layout, handler, args, ...)`. A layout reads MSB to LSB as space-separated tokens:
+literal bits (`0`, `1`, `x` for "either") or fields `name:width`; the widths add up to 32.
+`args(f)` maps the extracted fields (attributes of f, plus f.pc and f.insn) to the handler's
+int64 arguments, or returns None when the combination is unallocated. Rows are tried in table
+order inside the bucket for bits 28:25, so a more specific row goes before a general one.
+"""
+import importlib
+import inspect
+
+ENCODING_MODULES = ('system', 'branch', 'alu', 'ldst', 'simd', 'fp')
+MAX_ARGS = 6
+
+
+def sext(v, bits):
+    """Sign-extend the low `bits` bits of v."""
+    v &= (1 << bits) - 1
+    return v - (1 << bits) if v >> (bits - 1) else v
+
+
+class Fields:
+    __slots__ = ('__dict__',)
+
+
+class Pattern:
+    def __init__(self, name, layout, handler, args=lambda f: (), ends_tb=False, pure=False):
+        """ends_tb: control may leave the straight line (branches, SVC, traps).
+        pure: the handler never requests an exit (no memory access, no trap), so generated code
+        needs no exit check after it."""
+        self.name = name
+        self.handler = handler
+        self.args = args
+        self.ends_tb = ends_tb
+        self.pure = pure
+        self.mask = self.value = 0
+        self.fields = []
+        pos = 32
+        for tok in layout.split():
+            if ':' in tok:
+                fname, width = tok.split(':')
+                pos -= int(width)
+                self.fields.append((fname, pos, (1 << int(width)) - 1))
+            else:
+                for ch in tok:
+                    pos -= 1
+                    if ch in '01':
+                        self.mask |= 1 << pos
+                        self.value |= int(ch) << pos
+                    elif ch != 'x':
+                        raise ValueError(f'{name}: bad layout token {tok!r}')
+        if pos != 0:
+            raise ValueError(f'{name}: layout covers {32 - pos} bits, not 32')
+
+    def extract(self, insn, pc):
+        f = Fields()
+        d = f.__dict__
+        for fname, lsb, m in self.fields:
+            d[fname] = (insn >> lsb) & m
+        d['pc'] = pc
+        d['insn'] = insn
+        return f
+
+    def __repr__(self):
+        return f'Pattern({self.name})'
+
+
+def _bucket_keys(p):
+    """The values of bits 28:25 this pattern can match."""
+    m = (p.mask >> 25) & 0xF
+    v = (p.value >> 25) & 0xF
+    return [k for k in range(16) if k & m == v]
+
+
+class Decoder:
+    def __init__(self, patterns):
+        self.patterns = patterns
+        self.buckets = [[] for _ in range(16)]
+        for p in patterns:
+            for k in _bucket_keys(p):
+                self.buckets[k].append(p)
+        # handler ids: one per distinct helper, in first-use order
+        self.handlers = []
+        self.handler_id = {}
+        for p in patterns:
+            if p.handler not in self.handler_id:
+                self.handler_id[p.handler] = len(self.handlers)
+                self.handlers.append(p.handler)
+
+    def decode(self, insn, pc):
+        """(pattern, args) for an encoding, or (None, None) when it is unallocated or not
+        implemented."""
+        for p in self.buckets[(insn >> 25) & 0xF]:
+            if insn & p.mask == p.value:
+                a = p.args(p.extract(insn, pc))
+                if a is None:
+                    continue
+                return p, tuple(int(x) for x in a)
+        return None, None
+
+
+def handler_arity(h):
+    fn = getattr(h, 'py_func', h)
+    return len(inspect.signature(fn).parameters) - 1
+
+
+def all_patterns():
+    pats = []
+    for m in ENCODING_MODULES:
+        try:
+            mod = importlib.import_module(f'nbemu.gen.encodings.{m}')
+        except ModuleNotFoundError as e:
+            if e.name != f'nbemu.gen.encodings.{m}':
+                raise
+            continue
+        pats.extend(mod.PATTERNS)
+    return pats
+
+
+_decoder = None
+
+
+def decoder():
+    global _decoder
+    if _decoder is None:
+        _decoder = Decoder(all_patterns())
+    return _decoder

@@ -1,0 +1,62 @@
+"""Guest code -> decoded TB records (the front end both tiers start from)."""
+from dataclasses import dataclass, field
+
+from nbemu.runtime.memory import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
+
+from . import decode
+from .encodings.system import UNDEFINED
+
+MAX_TB_INSNS = 128
+M64 = 2**64 - 1
+
+
+@dataclass
+class TBInsn:
+    pc: int
+    word: int
+    pattern: object          # None: unallocated or unimplemented
+    handler: object
+    args: tuple
+
+
+@dataclass
+class TranslatedTB:
+    pc: int
+    insns: list = field(default_factory=list)
+
+    @property
+    def next_pc(self):
+        return (self.pc + 4 * len(self.insns)) & M64
+
+    @property
+    def pages(self):
+        return sorted({i.pc >> PAGE_SHIFT for i in self.insns})
+
+    def records(self, dec):
+        out = []
+        for i in self.insns:
+            a = list(i.args) + [0] * (decode.MAX_ARGS - len(i.args))
+            out.append([dec.handler_id[i.handler]] + [x & M64 for x in a] + [i.pc])
+        return out
+
+
+def translate(mem, pc, dec, max_insns=MAX_TB_INSNS):
+    """Decode a TB starting at pc. Raises GuestFault when pc itself is not executable; a TB stops
+    before an instruction on a page it may not fetch from, after a branch, at a page end, or at
+    max_insns."""
+    tb = TranslatedTB(pc)
+    page_bytes = mem.read(pc, PAGE_MASK + 1 - (pc & PAGE_MASK), need=PTE_X)
+    for off in range(0, len(page_bytes), 4):
+        cur = pc + off
+        word = int.from_bytes(page_bytes[off:off + 4], 'little')
+        pat, args = dec.decode(word, cur)
+        if pat is None:
+            tb.insns.append(TBInsn(cur, word, None, UNDEFINED, (word,)))
+            break
+        tb.insns.append(TBInsn(cur, word, pat, pat.handler, args))
+        if pat.ends_tb or len(tb.insns) >= max_insns:
+            break
+    return tb
+
+
+__all__ = ['translate', 'TranslatedTB', 'TBInsn', 'GuestFault']

@@ -1,0 +1,155 @@
+"""One vCPU with its memory, TB cache and tiers: runs guest code until something needs the OS.
+
+`Machine.run()` re-enters the nopython loop after every internal exit (TB miss, hot TB, store to
+translated code) and returns only for exits the Linux layer handles: syscalls and faults.
+"""
+import os
+import threading
+import time
+
+import numpy as np
+
+from nbemu.gen import decode, interp_builder, translate
+from . import cpu, tlb
+from .jit import BackgroundCompiler, TBCompiler
+from .memory import GuestFault
+from .tbcache import TB_ENTRY, TBCache
+
+JIT_MODES = ('off', 'auto', 'all')
+DEFAULT_HOT_THRESHOLD = 200
+
+
+def default_cache_dir():
+    return os.environ.get('NBEMU_CACHE_DIR') or os.path.join(
+        os.path.expanduser('~'), '.cache', 'nbemu')
+
+
+class Stats:
+    def __init__(self):
+        self.translate_s = 0.0
+        self.native_s = 0.0
+        self.syscall_s = 0.0
+        self.entries = 0
+
+
+class Machine:
+    def __init__(self, memory, jit='auto', cache_dir=None, max_tb_insns=translate.MAX_TB_INSNS,
+                 hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None):
+        if jit not in JIT_MODES:
+            raise ValueError(f'jit mode must be one of {JIT_MODES}')
+        self.mem = memory
+        self.jit = jit
+        self.cache_dir = cache_dir or default_cache_dir()
+        self.max_tb_insns = max_tb_insns
+        self.hot_threshold = hot_threshold if jit == 'auto' else -1
+        self.state = cpu.new_state()
+        self.regs = cpu.words(self.state)
+        self.tlb = tlb.new_tlb()
+        tlb.attach(self.state, memory, self.tlb)
+        memory.on_code_unmapped = self.invalidate_pages
+        self.dec = decode.decoder()
+        self.interp = interp_builder.load_interpreter(self.cache_dir, self.dec)
+        self.tbc = TBCache()
+        self.compiler = TBCompiler(self.cache_dir) if jit != 'off' else None
+        self.bg = None
+        self.lock = threading.Lock()
+        self.epoch = 0
+        self.stats = Stats()
+        self.on_translate = on_translate    # hook(TranslatedTB): -d in_asm, op
+
+    # ----- TB management -----
+    def invalidate_pages(self, pages):
+        with self.lock:
+            self.tbc.invalidate_pages(pages)
+            for p in pages:
+                self.mem.clear_code(p)
+
+    def flush(self):
+        with self.lock:
+            self.epoch += 1
+            self.tbc.flush()
+            for p in list(self.mem.code_pages):
+                self.mem.clear_code(p)
+
+    def _install(self, row, epoch, address):
+        with self.lock:
+            if epoch == self.epoch and self.tbc.live[row]:
+                self.tbc.tbs[row, TB_ENTRY] = address
+
+    def _translate(self, pc):
+        t0 = time.perf_counter()
+        tb = translate.translate(self.mem, pc, self.dec, self.max_tb_insns)
+        for p in tb.pages:
+            self.mem.mark_code(p)
+        row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb)
+        if row is None:
+            self.flush()
+            for p in tb.pages:
+                self.mem.mark_code(p)
+            row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb)
+        self.stats.translate_s += time.perf_counter() - t0
+        if self.on_translate:
+            self.on_translate(tb)
+        if self.jit == 'all':
+            self._install(row, self.epoch, self.compiler.compile(tb))
+        return row
+
+    def _submit_hot(self, row):
+        if self.bg is None:
+            self.bg = BackgroundCompiler(self.compiler, self._install)
+        self.bg.submit(row, self.epoch, self.tbc.meta[row])
+
+    # ----- execution -----
+    @property
+    def pc(self):
+        return int(self.regs[cpu.OFF_PC // 8])
+
+    @pc.setter
+    def pc(self, v):
+        self.regs[cpu.OFF_PC // 8] = v
+
+    def run(self):
+        """Run until a syscall or fault. Returns the exit reason; pc and exit data are in state."""
+        st = self.state
+        c = np.uint64(st.ctypes.data)
+        while True:
+            st['exit_reason'] = 0
+            t0 = time.perf_counter()
+            self.interp.run(c, self.tbc.ins, self.tbc.tbs, self.tbc.table, self.hot_threshold)
+            self.stats.native_s += time.perf_counter() - t0
+            self.stats.entries += 1
+            r = int(st['exit_reason'][0])
+            st['memcb_ref'] = 0
+            if r == cpu.EXIT_MISS:
+                try:
+                    self._translate(self.pc)
+                except GuestFault as e:
+                    st['exit_reason'] = cpu.EXIT_SEGV
+                    st['fault_addr'] = e.addr
+                    st['exit_info'] = 2
+                    return cpu.EXIT_SEGV
+            elif r == cpu.EXIT_HOT:
+                self._submit_hot(int(st['exit_info'][0]))
+            elif r == cpu.EXIT_SMC:
+                self.invalidate_pages([int(st['exit_info'][0]) >> 12])
+            else:
+                return r
+
+    def run_one_tb(self):
+        """Translate and execute exactly one TB at pc (single-instruction tests, stepping).
+        Returns the exit reason (EXIT_NONE when the TB ran to its end)."""
+        st = self.state
+        st['exit_reason'] = 0
+        row = self._translate(self.pc)
+        c = np.uint64(st.ctypes.data)
+        t = self.tbc.tbs[row]
+        if self.jit == 'all':
+            self.interp.call_native(np.int64(t[TB_ENTRY]), c)
+        else:
+            self.interp.interp_tb(c, self.tbc.ins, t[1], t[2], np.uint64(t[3]))
+        st['memcb_ref'] = 0
+        return int(st['exit_reason'][0])
+
+    def close(self):
+        if self.bg:
+            self.bg.stop()

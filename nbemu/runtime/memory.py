@@ -1,0 +1,253 @@
+"""Guest address space: 4 KiB pages backed by one numpy arena, with a two-level page table that
+nopython code walks (see tlb.py).
+
+Page-table entry (int64): arena offset of the page | PTE_VALID | permission bits. An entry of 0 is
+an unmapped page. L1 has one entry per GiB of the 48-bit address space, holding 1 + the index of
+its L2 table in a fixed pool (0 = none).
+"""
+import numpy as np
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = PAGE_SIZE - 1
+VA_BITS = 48
+L2_BITS = 18
+L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - L2_BITS)
+L2_ENTRIES = 1 << L2_BITS
+L2_POOL = 64
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+PTE_R, PTE_W, PTE_X = 1, 2, 4
+PTE_CODE = 8        # the page holds translated code: stores take the slow path and invalidate it
+PTE_VALID = 16
+PTE_PERMS = PTE_R | PTE_W | PTE_X
+
+DEFAULT_LIMIT = 4 << 30
+
+
+class GuestFault(Exception):
+    """A Python-side access to guest memory that the guest could not make (EFAULT for syscalls)."""
+
+    def __init__(self, addr, write):
+        super().__init__(f"guest {'write' if write else 'read'} fault at {addr:#x}")
+        self.addr = addr
+        self.write = write
+
+
+class OutOfGuestMemory(Exception):
+    pass
+
+
+class Memory:
+    def __init__(self, limit=DEFAULT_LIMIT):
+        limit = (limit + PAGE_MASK) & ~PAGE_MASK
+        # np.zeros is calloc-backed: pages cost host memory only once the guest touches them
+        self.arena = np.zeros(limit, dtype=np.uint8)
+        self.l1 = np.zeros(L1_ENTRIES, dtype=np.int64)
+        self.l2 = np.zeros((L2_POOL, L2_ENTRIES), dtype=np.int64)
+        self.n_l2 = 0
+        self.limit = limit
+        self.next_free = 0
+        self.free_pages = []
+        self.tlbs = []          # TLB arrays to flush on any mapping change
+        self.code_pages = set()  # guest page numbers with PTE_CODE set
+        self.on_code_unmapped = None  # callback(page_numbers) to invalidate translated code
+
+    # ----- page table -----
+    def _l2_for(self, vpn, create):
+        i1 = vpn >> L2_BITS
+        if i1 >= L1_ENTRIES:
+            raise GuestFault(vpn << PAGE_SHIFT, False)
+        t = self.l1[i1]
+        if t == 0:
+            if not create:
+                return None
+            if self.n_l2 == L2_POOL:
+                raise OutOfGuestMemory()
+            t = self.n_l2 = self.n_l2 + 1
+            self.l1[i1] = t
+        return self.l2[t - 1]
+
+    def pte(self, vpn):
+        t = self._l2_for(vpn, False) if (vpn >> L2_BITS) < L1_ENTRIES else None
+        return 0 if t is None else int(t[vpn & (L2_ENTRIES - 1)])
+
+    def _set_pte(self, vpn, value):
+        self._l2_for(vpn, True)[vpn & (L2_ENTRIES - 1)] = value
+
+    def is_mapped(self, addr, length=1):
+        return all(self.pte(p) for p in range(addr >> PAGE_SHIFT, (addr + max(length, 1) - 1 >> PAGE_SHIFT) + 1))
+
+    def flush_tlbs(self):
+        for t in self.tlbs:
+            t[:] = 0
+            t[:, 0] = 1       # tags are page-aligned, so 1 never matches
+            t[:, 1] = 1
+
+    # ----- host page allocation -----
+    def _alloc_page(self):
+        if self.free_pages:
+            off = self.free_pages.pop()
+            self.arena[off:off + PAGE_SIZE] = 0
+            return off
+        if self.next_free + PAGE_SIZE > self.limit:
+            raise OutOfGuestMemory()
+        off = self.next_free
+        self.next_free += PAGE_SIZE
+        return off
+
+    def pages_free(self):
+        return len(self.free_pages) + (self.limit - self.next_free) // PAGE_SIZE
+
+    # ----- mapping -----
+    def map(self, addr, length, prot):
+        """Map fresh zeroed pages at [addr, addr+length), replacing what was there."""
+        assert addr & PAGE_MASK == 0
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        first = addr >> PAGE_SHIFT
+        already = sum(1 for p in range(first, first + npages) if self.pte(p))
+        if npages - already > self.pages_free():
+            raise OutOfGuestMemory()
+        self.unmap(addr, length)
+        for p in range(first, first + npages):
+            self._set_pte(p, self._alloc_page() | PTE_VALID | (prot & PTE_PERMS))
+        self.flush_tlbs()
+
+    def unmap(self, addr, length):
+        first = addr >> PAGE_SHIFT
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        dropped_code = []
+        for p in range(first, first + npages):
+            e = self.pte(p)
+            if e:
+                self.free_pages.append(e & ~(PAGE_MASK))
+                self._set_pte(p, 0)
+                if p in self.code_pages:
+                    dropped_code.append(p)
+        self.flush_tlbs()
+        self._forget_code(dropped_code)
+
+    def protect(self, addr, length, prot):
+        first = addr >> PAGE_SHIFT
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        if not all(self.pte(p) for p in range(first, first + npages)):
+            return False
+        dropped_code = []
+        for p in range(first, first + npages):
+            e = self.pte(p)
+            self._set_pte(p, (e & ~PTE_PERMS) | (prot & PTE_PERMS))
+            if p in self.code_pages and not prot & PROT_EXEC:
+                dropped_code.append(p)
+        self.flush_tlbs()
+        self._forget_code(dropped_code)
+        return True
+
+    def _forget_code(self, pages):
+        if pages:
+            for p in pages:
+                self.clear_code(p)
+            if self.on_code_unmapped:
+                self.on_code_unmapped(pages)
+
+    def mark_code(self, vpn):
+        """Called when a TB is translated from page vpn: later stores must invalidate it."""
+        if vpn not in self.code_pages:
+            self.code_pages.add(vpn)
+            self._set_pte(vpn, self.pte(vpn) | PTE_CODE)
+            self.flush_tlbs()
+
+    def clear_code(self, vpn):
+        if vpn in self.code_pages:
+            self.code_pages.discard(vpn)
+            e = self.pte(vpn)
+            if e:
+                self._set_pte(vpn, e & ~PTE_CODE)
+            self.flush_tlbs()
+
+    def find_free(self, length, hint=0, lo=0x1000, hi=1 << 47, top_down=True):
+        """Lowest (or highest) unmapped range of `length` bytes in [lo, hi)."""
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        if hint and self._range_free(hint >> PAGE_SHIFT, npages):
+            return hint
+        lo_p, hi_p = lo >> PAGE_SHIFT, hi >> PAGE_SHIFT
+        p = hi_p - npages if top_down else lo_p
+        step = -1 if top_down else 1
+        while lo_p <= p <= hi_p - npages:
+            # skip fast over whole empty L2 tables
+            blocker = self._first_mapped(p, npages)
+            if blocker is None:
+                return p << PAGE_SHIFT
+            p = blocker - npages if top_down else blocker + 1
+        return None
+
+    def _range_free(self, first, npages):
+        return self._first_mapped(first, npages) is None
+
+    def _first_mapped(self, first, npages):
+        """The highest mapped page in [first, first+npages), or None."""
+        p = first + npages - 1
+        while p >= first:
+            i1 = p >> L2_BITS
+            if i1 >= L1_ENTRIES:
+                return p
+            t = self.l1[i1]
+            base = i1 << L2_BITS
+            if t == 0:
+                p = base - 1
+                continue
+            lo = max(first, base) - base
+            seg = self.l2[t - 1][lo:(p - base) + 1]
+            nz = np.flatnonzero(seg)
+            if len(nz):
+                return base + lo + int(nz[-1])
+            p = base - 1
+        return None
+
+    # ----- Python-side access (loader, syscalls) -----
+    def _span(self, addr, length, need):
+        """Yield (arena offset, length) chunks for a guest range, checking permissions."""
+        end = addr + length
+        while addr < end:
+            e = self.pte(addr >> PAGE_SHIFT) if 0 <= addr < (1 << VA_BITS) else 0
+            if not e or (need and not e & need):
+                raise GuestFault(addr, need == PTE_W)
+            n = min(end - addr, PAGE_SIZE - (addr & PAGE_MASK))
+            yield (e & ~PAGE_MASK) + (addr & PAGE_MASK), n
+            addr += n
+
+    def read(self, addr, length, need=PTE_R):
+        if length == 0:
+            return b''
+        return b''.join(self.arena[o:o + n].tobytes() for o, n in self._span(addr, length, need))
+
+    def write(self, addr, data, need=PTE_W):
+        """Write bytes to guest memory. need=0 ignores permissions (the loader)."""
+        data = memoryview(bytes(data))
+        pos = 0
+        code_hit = []
+        for o, n in self._span(addr, len(data), need):
+            self.arena[o:o + n] = np.frombuffer(data[pos:pos + n], dtype=np.uint8)
+            p = (addr + pos) >> PAGE_SHIFT
+            if p in self.code_pages:
+                code_hit.append(p)
+            pos += n
+        self._forget_code(code_hit)
+
+    def read_cstr(self, addr, limit=1 << 20):
+        out = bytearray()
+        while len(out) < limit:
+            chunk = PAGE_SIZE - (addr & PAGE_MASK)
+            data = self.read(addr, chunk)
+            i = data.find(b'\0')
+            if i >= 0:
+                out += data[:i]
+                return bytes(out)
+            out += data
+            addr += chunk
+        raise GuestFault(addr, False)
+
+    def u64(self, addr):
+        return int.from_bytes(self.read(addr, 8), 'little')
+
+    def put_u64(self, addr, value):
+        self.write(addr, (value & (2**64 - 1)).to_bytes(8, 'little'))

@@ -1,0 +1,99 @@
+"""The translation-block cache: decoded records and the pc -> TB table the nopython loop probes.
+
+`tbs` holds one row per TB (pc, first record, record count, fall-through pc, native entry
+address or 0, execution count); `ins` holds decoded instruction records (handler id, six
+arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row (0 = empty). Invalidation
+rebuilds the table without the dropped TBs, which is rare (self-modifying code, munmap).
+"""
+import numpy as np
+from numba import njit
+
+from .memory import PAGE_SHIFT
+
+TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS = range(6)
+REC_OP, REC_PC = 0, 7
+REC_WIDTH = 8
+_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, nogil=True)
+def _hash(pc, mask):
+    return np.int64(((pc >> np.uint64(2)) * _HASH_MUL) >> np.uint64(40)) & mask
+
+
+@njit(cache=True, nogil=True)
+def tb_lookup(table, tbs, pc):
+    mask = np.int64(len(table) - 1)
+    h = _hash(pc, mask)
+    while True:
+        s = table[h]
+        if s == 0:
+            return np.int64(-1)
+        if np.uint64(tbs[s - 1, 0]) == pc:
+            return s - 1
+        h = (h + 1) & mask
+
+
+class TBCache:
+    def __init__(self, capacity=1 << 16, records=1 << 18):
+        self.tbs = np.zeros((capacity, 6), dtype=np.int64)
+        self.ins = np.zeros((records, REC_WIDTH), dtype=np.int64)
+        self.table = np.zeros(capacity * 2, dtype=np.int64)
+        self.n_tbs = 0
+        self.n_ins = 0
+        self.meta = []          # per TB row: (pages, words, patterns) for the code generator
+        self.live = []          # per TB row: still reachable from the table
+        self.by_page = {}       # guest page -> TB rows translated from it
+        self.translated = 0
+
+    def _insert_table(self, pc, row):
+        mask = len(self.table) - 1
+        h = int(_hash(np.uint64(pc), mask))
+        while self.table[h]:
+            h = (h + 1) & mask
+        self.table[h] = row + 1
+
+    def add(self, pc, records, next_pc, pages, meta):
+        """Add a TB from a list of records (each a sequence of REC_WIDTH ints). Returns its row,
+        or None when the cache is full (the caller flushes and retries)."""
+        n = len(records)
+        if self.n_tbs >= len(self.tbs) or self.n_ins + n > len(self.ins):
+            return None
+        row = self.n_tbs
+        self.ins[self.n_ins:self.n_ins + n] = np.array(records, dtype=np.uint64).view(np.int64)
+        self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0)
+        self.n_ins += n
+        self.n_tbs += 1
+        self.meta.append(meta)
+        self.live.append(True)
+        for p in pages:
+            self.by_page.setdefault(p, []).append(row)
+        self._insert_table(pc, row)
+        self.translated += 1
+        return row
+
+    def invalidate_pages(self, pages):
+        dropped = 0
+        for p in pages:
+            for row in self.by_page.pop(p, ()):
+                if self.live[row]:
+                    self.live[row] = False
+                    self.tbs[row, TB_ENTRY] = 0
+                    dropped += 1
+        if dropped:
+            self.table[:] = 0
+            for row in range(self.n_tbs):
+                if self.live[row]:
+                    self._insert_table(int(np.uint64(self.tbs[row, TB_PC])), row)
+        return dropped
+
+    def flush(self):
+        self.table[:] = 0
+        self.tbs[:self.n_tbs] = 0
+        self.n_tbs = self.n_ins = 0
+        self.meta.clear()
+        self.live.clear()
+        self.by_page.clear()
+
+    def pages_of(self, pc, n):
+        return sorted({(pc + 4 * i) >> PAGE_SHIFT for i in range(n)})
