@@ -36,7 +36,7 @@ def interpreter_source(dec):
         'from nbemu.runtime.native import peek64, poke64, call_i64_i64',
         'from nbemu.runtime.tbcache import tb_lookup',
         'from nbemu.gen.sem.common import exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT',
-        'from nbemu.runtime.cpu import EXIT_MISS, EXIT_HOT',
+        'from nbemu.runtime.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET',
     ]
     for i, h in enumerate(dec.handlers):
         fn = getattr(h, 'py_func', h)
@@ -67,9 +67,10 @@ def call_native(entry, c):
 
 
 @njit(cache=True, nogil=True)
-def run(c, ins, tbs, table, hot_threshold):
-    """Execute TBs until one requests an exit (syscall, fault, miss, hot TB...).
-    tbs columns: pc, start, n, next_pc, native entry, hits."""
+def run(c, ins, tbs, table, hot_threshold, budget):
+    """Execute TBs until one requests an exit (syscall, fault, miss, hot TB...) or, when
+    budget > 0, until `budget` TBs ran. tbs columns: pc, start, n, next_pc, native entry, hits."""
+    done = 0
     while True:
         pc = peek64(c + O_PC)
         slot = tb_lookup(table, tbs, pc)
@@ -86,6 +87,10 @@ def run(c, ins, tbs, table, hot_threshold):
             if hits == hot_threshold and peek64(c + O_EXIT) == np.uint64(0):
                 request_exit(c, EXIT_HOT, slot)
         if peek64(c + O_EXIT) != np.uint64(0):
+            return
+        done += 1
+        if done == budget:
+            request_exit(c, EXIT_BUDGET, 0)
             return
 '''
     return src

@@ -66,6 +66,7 @@ EXIT_SYSCALL = 1      # exit_info = SVC immediate
 EXIT_SMC = 2          # a store hit a page holding translated code; exit_info = page address
 EXIT_HOT = 3          # a TB became hot (tier-up request); exit_info = TB slot
 EXIT_MISS = 4         # no TB for pc
+EXIT_BUDGET = 5       # the loop ran the number of TBs it was asked to (tracing)
 FIRST_FAULT = 16
 EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
 EXIT_SIGILL = 17      # exit_info = encoding

@@ -56,6 +56,7 @@ class Machine:
         self.epoch = 0
         self.stats = Stats()
         self.on_translate = on_translate    # hook(TranslatedTB): -d in_asm, op
+        self.on_tb_exec = None              # hook(pc) before each TB: -d exec, cpu (slow)
 
     # ----- TB management -----
     def invalidate_pages(self, pages):
@@ -112,15 +113,24 @@ class Machine:
         """Run until a syscall or fault. Returns the exit reason; pc and exit data are in state."""
         st = self.state
         c = np.uint64(st.ctypes.data)
+        logged = False
         while True:
             st['exit_reason'] = 0
+            budget = 0
+            if self.on_tb_exec is not None:
+                budget = 1
+                if not logged:
+                    self.on_tb_exec(self.pc)
+            logged = False
             t0 = time.perf_counter()
-            self.interp.run(c, self.tbc.ins, self.tbc.tbs, self.tbc.table, self.hot_threshold)
+            self.interp.run(c, self.tbc.ins, self.tbc.tbs, self.tbc.table, self.hot_threshold,
+                            budget)
             self.stats.native_s += time.perf_counter() - t0
             self.stats.entries += 1
             r = int(st['exit_reason'][0])
             st['memcb_ref'] = 0
             if r == cpu.EXIT_MISS:
+                logged = True
                 try:
                     self._translate(self.pc)
                 except GuestFault as e:
@@ -130,6 +140,8 @@ class Machine:
                     return cpu.EXIT_SEGV
             elif r == cpu.EXIT_HOT:
                 self._submit_hot(int(st['exit_info'][0]))
+            elif r == cpu.EXIT_BUDGET:
+                pass
             elif r == cpu.EXIT_SMC:
                 self.invalidate_pages([int(st['exit_info'][0]) >> 12])
             else:

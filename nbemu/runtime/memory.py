@@ -251,3 +251,17 @@ class Memory:
 
     def put_u64(self, addr, value):
         self.write(addr, (value & (2**64 - 1)).to_bytes(8, 'little'))
+
+    def regions(self):
+        """Mapped ranges as (start, end, prot), merged where adjacent pages share permissions."""
+        out = []
+        for i1 in np.flatnonzero(self.l1):
+            t = self.l2[self.l1[i1] - 1]
+            for j in np.flatnonzero(t):
+                vpn = (int(i1) << L2_BITS) | int(j)
+                prot = int(t[j]) & PTE_PERMS
+                if out and out[-1][1] == vpn << PAGE_SHIFT and out[-1][2] == prot:
+                    out[-1][1] += PAGE_SIZE
+                else:
+                    out.append([vpn << PAGE_SHIFT, (vpn + 1) << PAGE_SHIFT, prot])
+        return [tuple(r) for r in out]

@@ -1,0 +1,141 @@
+"""`nbemu [options] program [args...]`: qemu-aarch64's command line, plus nbemu's own options."""
+import argparse
+import os
+import sys
+
+from . import __version__
+
+DEBUG_ITEMS = {
+    'in_asm': 'show the guest instructions of each translated TB',
+    'op': 'show the generated Python source of each TB',
+    'exec': 'show a Trace line for every executed TB',
+    'cpu': 'show the CPU registers before every executed TB',
+    'nochain': 'accepted for compatibility (nbemu never chains TBs)',
+    'strace': 'log system calls (same as -strace)',
+    'unimp': 'log unimplemented system calls and instructions',
+    'page': 'show the guest memory map after loading',
+}
+
+
+def _parser():
+    p = argparse.ArgumentParser(
+        prog='nbemu', add_help=False, allow_abbrev=False,
+        usage='nbemu [options] program [arguments...]',
+        description='Run an AArch64 Linux program, like qemu-aarch64; guest code is compiled by numba.')
+    a = p.add_argument
+    a('-h', '-help', '--help', action='store_true', dest='help', help='show this help and exit')
+    a('-L', dest='sysroot', metavar='path', help='sysroot for the dynamic linker and libraries')
+    a('-E', dest='setenv', action='append', default=[], metavar='var=value', help='set a guest environment variable')
+    a('-U', dest='unsetenv', action='append', default=[], metavar='var', help='remove a guest environment variable')
+    a('-0', dest='argv0', metavar='argv0', help="the guest's argv[0]")
+    a('-s', dest='stack_size', metavar='size', help='guest stack size (bytes, k/M/G suffix)')
+    a('-cpu', dest='cpu', metavar='model', help="CPU model ('help' lists them)")
+    a('-d', dest='debug', metavar='item[,...]', help="log items ('help' lists them)")
+    a('-D', dest='logfile', metavar='logfile', help='write -d logs to this file instead of stderr')
+    a('-strace', action='store_true', help='log system calls')
+    a('-one-insn-per-tb', '-singlestep', dest='one_insn', action='store_true',
+      help='one guest instruction per translation block')
+    a('-version', '--version', action='store_true', dest='version', help='print the version and exit')
+    a('--jit', choices=('auto', 'off', 'all'), default='auto',
+      help='auto: interpret, compile hot TBs in the background (default); off: interpreter only; '
+           'all: compile every TB before it runs')
+    a('--cache-dir', metavar='dir', help='code cache directory (default $NBEMU_CACHE_DIR or ~/.cache/nbemu)')
+    a('--stats', action='store_true', help='print execution statistics to stderr at exit')
+    a('--mem-limit', metavar='size', default='4G', help='guest memory limit (default 4G)')
+    a('--precompile', action='store_true', help='build the interpreter into the code cache and exit')
+    a('program', nargs='?')
+    a('args', nargs=argparse.REMAINDER)
+    return p
+
+
+def parse_size(text):
+    mult = {'k': 1 << 10, 'm': 1 << 20, 'g': 1 << 30}
+    t = text.strip().lower()
+    if t and t[-1] in mult:
+        return int(t[:-1]) * mult[t[-1]]
+    return int(t, 0)
+
+
+def _fail(msg, status=1):
+    print(f'nbemu: {msg}', file=sys.stderr)
+    return status
+
+
+CPU_MODELS = ('max', 'cortex-a53', 'cortex-a57', 'cortex-a72')
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    p = _parser()
+    # options stop at the program name, as in qemu: everything after it belongs to the guest
+    try:
+        opts = p.parse_args(argv)
+    except SystemExit as e:
+        return 1 if e.code else 0
+    if opts.help:
+        p.print_help()
+        return 0
+    if opts.version:
+        print(f'nbemu version {__version__} (AArch64 Linux user mode; numba code generation)')
+        return 0
+    if opts.cpu == 'help':
+        print('Available CPUs:\n' + '\n'.join(f'  {m}' for m in CPU_MODELS))
+        return 0
+    if opts.cpu and opts.cpu not in CPU_MODELS:
+        return _fail(f"unable to find CPU model '{opts.cpu}'")
+    debug = set()
+    if opts.debug:
+        if opts.debug == 'help':
+            print('Log items (comma separated):')
+            for k, v in DEBUG_ITEMS.items():
+                print(f'{k:10s} {v}')
+            return 0
+        debug = set(opts.debug.split(','))
+        bad = debug - set(DEBUG_ITEMS)
+        if bad:
+            return _fail(f"unknown -d item '{sorted(bad)[0]}' (try -d help)")
+    if opts.precompile:
+        from .precompile import precompile
+        return precompile(opts.cache_dir)
+    if not opts.program:
+        p.print_usage(sys.stderr)
+        return 1
+    try:
+        mem_limit = parse_size(opts.mem_limit)
+        stack_size = parse_size(opts.stack_size) if opts.stack_size else None
+    except ValueError:
+        return _fail('bad size argument')
+
+    env = dict(os.environ)
+    for kv in opts.setenv:
+        k, _, v = kv.partition('=')
+        env[k] = v
+    for k in opts.unsetenv:
+        env.pop(k, None)
+    guest_argv = [opts.argv0 if opts.argv0 is not None else opts.program] + list(opts.args)
+
+    log = sys.stderr
+    if opts.logfile and debug:
+        log = open(opts.logfile, 'w')
+    from .emulator import Emulator, LoadError
+    from .debuglog import attach_debug_logging
+    from .stats import format_stats
+    strace = log if (opts.strace or 'strace' in debug) else None
+    try:
+        emu = Emulator(opts.program, argv=guest_argv, env=env, jit=opts.jit,
+                       cache_dir=opts.cache_dir, mem_limit=mem_limit, sysroot=opts.sysroot,
+                       strace=strace, max_tb_insns=1 if opts.one_insn else None,
+                       stack_size=stack_size, log_unimp=log if 'unimp' in debug else None)
+    except LoadError as e:
+        return _fail(str(e))
+    attach_debug_logging(emu, debug, log)
+    try:
+        status = emu.run()
+    except KeyboardInterrupt:
+        status = 130
+    finally:
+        if opts.stats:
+            print(format_stats(emu.machine), file=sys.stderr)
+        if log is not sys.stderr:
+            log.close()
+    return status

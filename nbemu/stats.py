@@ -1,0 +1,23 @@
+"""`--stats`: what ran where, and where the time went."""
+from .runtime import cpu
+
+
+def format_stats(machine, wall_s=None):
+    s = machine.stats
+    comp = machine.compiler
+    icount = int(machine.regs[cpu.OFF_ICOUNT // 8])
+    lines = [
+        'nbemu statistics:',
+        f'  instructions executed: {icount}',
+        f'  TBs translated: {machine.tbc.translated}',
+        f'  TBs compiled by numba: {comp.compiled if comp else 0}'
+        f' (loaded from cache: {comp.loaded if comp else 0}, {comp.seconds if comp else 0:.2f} s)',
+        f'  time in native execution loop (both tiers): {s.native_s:.3f} s, {s.entries} entries',
+        f'  time translating: {s.translate_s:.3f} s',
+        f'  time in system calls: {s.syscall_s:.3f} s',
+    ]
+    if s.native_s > 0:
+        lines.append(f'  guest MIPS in the execution loop: {icount / s.native_s / 1e6:.1f}')
+    if wall_s is not None:
+        lines.append(f'  wall time: {wall_s:.3f} s')
+    return '\n'.join(lines)

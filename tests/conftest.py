@@ -1,0 +1,41 @@
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+GUEST = ROOT / 'tests' / 'guest'
+
+
+def shared_cache_dir():
+    """One code cache for the whole test session (and across sessions), so the interpreter is
+    compiled once and TBs compiled by one test are loaded by the next."""
+    d = os.environ.get('NBEMU_CACHE_DIR') or str(ROOT / '.nbemu-cache')
+    os.environ['NBEMU_CACHE_DIR'] = d
+    return d
+
+
+@pytest.fixture(scope='session')
+def cache_dir():
+    return shared_cache_dir()
+
+
+@pytest.fixture(scope='session')
+def qemu():
+    exe = shutil.which('qemu-aarch64')
+    if exe is None:
+        pytest.fail('qemu-aarch64 (Debian qemu-user) is required as the reference; .ci/run installs it')
+    return exe
+
+
+def run_nbemu_cli(args, stdin=None, env=None, cwd=None, timeout=900):
+    """Run `python -m nbemu args...` and return the CompletedProcess (bytes)."""
+    e = dict(env if env is not None else os.environ)
+    e.setdefault('NBEMU_CACHE_DIR', shared_cache_dir())
+    e['PYTHONPATH'] = str(ROOT) + os.pathsep + e.get('PYTHONPATH', '')
+    return subprocess.run([sys.executable, '-m', 'nbemu'] + list(args), input=stdin,
+                          stdin=None if stdin is not None else subprocess.DEVNULL,
+                          capture_output=True, env=e, cwd=cwd, timeout=timeout)
