@@ -138,4 +138,23 @@ def main(argv=None):
             print(format_stats(emu.machine), file=sys.stderr)
         if log is not sys.stderr:
             log.close()
+    if emu.term_signal:
+        die_by_signal(emu.term_signal)
     return status
+
+
+def die_by_signal(sig):
+    """End this process with the guest's fatal signal, as qemu-aarch64 does, so a shell sees the
+    same status (128+sig); no host core file is written."""
+    import resource
+    import signal
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(sig, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+        os.kill(os.getpid(), sig)
+    except (OSError, ValueError):
+        pass
+    os._exit(128 + sig)

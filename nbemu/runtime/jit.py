@@ -24,10 +24,10 @@ class TBCompiler:
         self.seconds = 0.0
         self._keep = []         # cfunc objects must stay alive while their code may run
 
-    def compile(self, tb):
+    def compile(self, tb, loops=True):
         """Return the native entry address of a translated TB."""
         t0 = time.perf_counter()
-        src = emit.tb_source(tb)
+        src = emit.tb_source(tb, loops=loops)
         key = hashlib.sha256(src.encode()).hexdigest()[:24]
         name = f'nbemu_tb_{key}'
         path = os.path.join(self.dir, name + '.py')

@@ -92,7 +92,7 @@ class Machine:
         if self.on_translate:
             self.on_translate(tb)
         if self.jit == 'all':
-            self._install(row, self.epoch, self.compiler.compile(tb))
+            self._install(row, self.epoch, self.compiler.compile(tb, loops=self.on_tb_exec is None))
         return row
 
     def _submit_hot(self, row):

@@ -7,6 +7,9 @@
 
 #define MAXLEN 300
 #define NALIGN 16
+/* every length 0..65, then every 5th up to 300 (5 is coprime with the
+ * 16/32/64-byte block sizes, so all tail residues are still covered) */
+#define FOR_LEN(len) for (int len = 0; len <= MAXLEN; len += (len < 65 ? 1 : 5))
 #define BUFSZ (MAXLEN + 64)
 
 static unsigned char src[BUFSZ] __attribute__((aligned(64)));
@@ -53,7 +56,7 @@ int main(void)
 
     /* strlen */
     h = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             unsigned char save = src[a + len];
             src[a + len] = 0;
@@ -69,7 +72,7 @@ int main(void)
     /* memcpy: src alignment a, dst alignment (a*7)&15 */
     h = 0;
     memset(dst, 0xEE, BUFSZ);
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             int da = (a * 7) & 15;
             unsigned char *d = dst + da, *s = src + a;
@@ -85,7 +88,7 @@ int main(void)
 
     /* memmove, overlapping in both directions */
     h = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             int shift = 1 + (a * 5 + len) % 23;
             /* dst below src (forward copy) */
@@ -111,7 +114,7 @@ int main(void)
     /* memset */
     h = 0;
     memset(dst, 0, BUFSZ);
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             int c = (len + a) & 0xff;           /* includes 0 (dc zva path) */
             unsigned char *d = dst + a;
@@ -143,7 +146,7 @@ int main(void)
     /* memchr: target planted at position len (searching len+1 bytes) and
      * absent (searching len bytes) */
     h = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             memcpy(dst, src, BUFSZ);
             unsigned char *d = dst + a;
@@ -168,7 +171,7 @@ int main(void)
     /* strchr / strrchr */
     h = 0;
     uint64_t h2 = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             memcpy(dst, alpha, BUFSZ);
             dst[a + len] = 0;
@@ -191,7 +194,7 @@ int main(void)
 
     /* strstr over a 4-letter alphabet haystack */
     h = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             memcpy(dst, alpha, BUFSZ);
             dst[a + len] = 0;
@@ -220,7 +223,7 @@ int main(void)
     /* strcpy */
     h = 0;
     memset(dst, 0xEE, BUFSZ);
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             int da = (a * 3 + 5) & 15;
             unsigned char save = src[a + len];
@@ -240,7 +243,7 @@ int main(void)
     /* strcmp / strncmp / memcmp: strings equal up to position len, then
      * differ (or are equal) depending on the case */
     uint64_t hs = 0, hn = 0, hm = 0;
-    for (int len = 0; len <= MAXLEN; len++)
+    FOR_LEN(len)
         for (int a = 0; a < NALIGN; a++) {
             int b = (a * 11 + 3) & 15;
             unsigned char *x = ref + a, *y = dst + b;
