@@ -74,7 +74,8 @@ def _bucket_keys(p):
 
 
 class Decoder:
-    def __init__(self, patterns):
+    def __init__(self, patterns, extra_handlers=()):
+        """extra_handlers: helpers the translator emits without a table row (UNDEFINED)."""
         self.patterns = patterns
         self.buckets = [[] for _ in range(16)]
         for p in patterns:
@@ -83,10 +84,10 @@ class Decoder:
         # handler ids: one per distinct helper, in first-use order
         self.handlers = []
         self.handler_id = {}
-        for p in patterns:
-            if p.handler not in self.handler_id:
-                self.handler_id[p.handler] = len(self.handlers)
-                self.handlers.append(p.handler)
+        for h in [p.handler for p in patterns] + list(extra_handlers):
+            if h not in self.handler_id:
+                self.handler_id[h] = len(self.handlers)
+                self.handlers.append(h)
 
     def decode(self, insn, pc):
         """(pattern, args) for an encoding, or (None, None) when it is unallocated or not
@@ -124,5 +125,6 @@ _decoder = None
 def decoder():
     global _decoder
     if _decoder is None:
-        _decoder = Decoder(all_patterns())
+        from .encodings.system import UNDEFINED
+        _decoder = Decoder(all_patterns(), extra_handlers=[UNDEFINED])
     return _decoder
