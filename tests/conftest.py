@@ -32,10 +32,12 @@ def qemu():
 
 
 def run_nbemu_cli(args, stdin=None, env=None, cwd=None, timeout=900):
-    """Run `python -m nbemu args...` and return the CompletedProcess (bytes)."""
+    """Run `python -m nbemu args...` and return the CompletedProcess (bytes). The environment
+    is exactly the guest's (nbemu passes its own to the guest), so the cache directory goes on
+    the command line and the package is found from the working directory."""
     e = dict(env if env is not None else os.environ)
-    e.setdefault('NBEMU_CACHE_DIR', shared_cache_dir())
-    e['PYTHONPATH'] = str(ROOT) + os.pathsep + e.get('PYTHONPATH', '')
+    if not any(a.startswith('--cache-dir') for a in args) and 'NBEMU_CACHE_DIR' not in e:
+        args = ['--cache-dir', shared_cache_dir()] + list(args)
     return subprocess.run([sys.executable, '-m', 'nbemu'] + list(args), input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
-                          capture_output=True, env=e, cwd=cwd, timeout=timeout)
+                          capture_output=True, env=e, cwd=cwd or ROOT, timeout=timeout)

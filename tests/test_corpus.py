@@ -38,7 +38,7 @@ def reset_dir(d):
 def qemu_result(qemu, prog, args, workdir):
     r = subprocess.run([qemu, str(BIN / prog['binary'])] + args, input=prog['stdin'],
                        stdin=None if prog['stdin'] is not None else subprocess.DEVNULL,
-                       capture_output=True, env=guest_env(prog), timeout=600)
+                       capture_output=True, env=guest_env(prog), cwd=workdir, timeout=600)
     reset_dir(workdir)
     return r
 
@@ -56,7 +56,7 @@ def test_program_matches_qemu(name, mode, qemu, cache_dir, tmp_path):
     args, workdir = run_both_args(prog, tmp_path)
     ref = qemu_result(qemu, prog, args, workdir)
     r = run_nbemu_cli([f'--jit={mode}', str(BIN / prog['binary'])] + args, stdin=prog['stdin'],
-                      env=guest_env(prog) | {'NBEMU_CACHE_DIR': cache_dir})
+                      env=guest_env(prog), cwd=workdir)
     assert r.returncode == ref.returncode, (
         f'exit status {r.returncode} != qemu {ref.returncode}\nstderr: {r.stderr.decode(errors="replace")[-3000:]}')
     assert r.stdout == ref.stdout
