@@ -25,11 +25,14 @@ class Fields:
 
 
 class Pattern:
-    def __init__(self, name, layout, handler, args=lambda f: (), ends_tb=False, pure=False):
+    def __init__(self, name, layout, handler, args=lambda f: (), ends_tb=False, pure=False,
+                 target_arg=None):
         """ends_tb: control may leave the straight line (branches, SVC, traps).
         pure: the handler never requests an exit (no memory access, no trap), so generated code
-        needs no exit check after it."""
+        needs no exit check after it.
+        target_arg: for a direct branch, the index of its target address in the args."""
         self.name = name
+        self.target_arg = target_arg
         self.handler = handler
         self.args = args
         self.ends_tb = ends_tb

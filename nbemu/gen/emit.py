@@ -21,7 +21,8 @@ def _const(v):
 def is_self_loop(tb):
     """The TB ends in a direct branch back to its own start (a tight guest loop)."""
     last = tb.insns[-1]
-    return bool(last.pattern and last.pattern.ends_tb and tb.pc in last.args)
+    t = last.pattern.target_arg if last.pattern else None
+    return t is not None and last.args[t] == tb.pc
 
 
 def tb_source(tb, func_name='tb', loops=True):

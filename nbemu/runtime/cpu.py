@@ -64,6 +64,7 @@ assert OFF_SP == OFF_X + 31 * 8
 EXIT_NONE = 0
 EXIT_SYSCALL = 1      # exit_info = SVC immediate
 EXIT_SMC = 2          # a store hit a page holding translated code; exit_info = page address
+                     # (the lowest such page), fault_addr = the highest such page
 EXIT_HOT = 3          # a TB became hot (tier-up request); exit_info = TB slot
 EXIT_MISS = 4         # no TB for pc
 EXIT_BUDGET = 5       # the loop ran the number of TBs it was asked to (tracing)

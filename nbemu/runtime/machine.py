@@ -131,6 +131,10 @@ class Machine:
             st['memcb_ref'] = 0
             if r == cpu.EXIT_MISS:
                 logged = True
+                if self.pc & 3:     # PC alignment fault, delivered as SIGBUS
+                    st['exit_reason'] = cpu.EXIT_BUS
+                    st['fault_addr'] = self.pc
+                    return cpu.EXIT_BUS
                 try:
                     self._translate(self.pc)
                 except GuestFault as e:
@@ -143,7 +147,10 @@ class Machine:
             elif r == cpu.EXIT_BUDGET:
                 pass
             elif r == cpu.EXIT_SMC:
-                self.invalidate_pages([int(st['exit_info'][0]) >> 12])
+                # stores to translated code on pages exit_info..fault_addr (page addresses)
+                lo = int(st['exit_info'][0]) >> 12
+                hi = max(int(st['fault_addr'][0]) >> 12, lo)
+                self.invalidate_pages(list(range(lo, hi + 1)))
             else:
                 return r
 

@@ -159,6 +159,23 @@ def _slow_ld(c, va, size):
     return v
 
 
+@njit
+def note_code_store(c, lo, hi):
+    """Record that the current instruction stored to translated code on pages lo..hi (page
+    addresses): EXIT_SMC with exit_info = lowest and fault_addr = highest such page, widened by
+    every further code store of the same instruction."""
+    ex = peek64(c + _O_EXIT)
+    if ex == U(0):
+        poke64(c + _O_EXIT, _EXIT_SMC)
+        poke64(c + _O_EXIT_INFO, lo)
+        poke64(c + _O_FAULT_ADDR, hi)
+    elif ex == _EXIT_SMC:
+        if lo < peek64(c + _O_EXIT_INFO):
+            poke64(c + _O_EXIT_INFO, lo)
+        if hi > peek64(c + _O_FAULT_ADDR):
+            poke64(c + _O_FAULT_ADDR, hi)
+
+
 def _slow_st(c, va, size, v):
     sz = U(size)
     last = va + sz - U(1)
@@ -167,16 +184,20 @@ def _slow_st(c, va, size, v):
         if not (pte & _PTE_VALID) or not (pte & _PTE_W):
             raise_segv(c, probe if probe == va else probe & _HI, True)
             return
-    code = (page_walk(c, va) | page_walk(c, last)) & _PTE_CODE
+    code_first = page_walk(c, va) & _PTE_CODE
+    code_last = page_walk(c, last) & _PTE_CODE
     if (va & _OFF) <= _PAGE - sz:
         host_poke(host_addr(c, va, _PTE_W), size, v)
     else:
         for i in range(size):
             poke8(host_addr(c, va + U(i), _PTE_W), v >> U(8 * i))
-    if code and peek64(c + _O_EXIT) == U(0):
-        # the store is done; leave the TB so Python can invalidate the code on that page
-        poke64(c + _O_EXIT, _EXIT_SMC)
-        poke64(c + _O_EXIT_INFO, va & _HI)
+    if code_first or code_last:
+        # the store is done; leave the TB so Python can invalidate the code it changed. A
+        # page-crossing store may change code on either page or both, and one instruction may
+        # make several stores (STP, ST1..ST4, DC ZVA), so the exit covers a range of code pages
+        lo = (va if code_first else last) & _HI
+        hi = (last if code_last else va) & _HI
+        note_code_store(c, lo, hi)
 
 
 slow_ld = cfunc(types.uint64(types.uint64, types.uint64, types.int64),

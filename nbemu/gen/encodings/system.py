@@ -1,11 +1,55 @@
-"""A64 system, exception-generating and hint encodings (C4.1.4)."""
+"""A64 system, exception-generating and hint encodings (C4.1.4), as EL0 under Linux sees them.
+
+Encodings without a row are unallocated for a Linux process and raise SIGILL: HVC, SMC, HLT,
+DCPS*, UDF, MSR (immediate) (DAIFSet/DAIFClr trap at EL0; SPSel, PAN, UAO, DIT, SSBS, TCO need
+EL1 or features nbemu does not advertise), CFINV/XAFLAG/AXFLAG (FEAT_FlagM), WFET/WFIT, TCOMMIT,
+DSB nXS, every other SYS/SYSL operation (TLBI, AT, DC IVAC/ISW..., MTE DC G*), and MRS/MSR of any
+register not listed in nbemu.gen.sem.system. CLREX is a load/store-exclusive row (ldst).
+"""
 from ..decode import Pattern
 from ..sem import system
+
+
+def _barrier(f):
+    """DSB (op2 100), DMB (101), ISB (110) with any option; SB (111, CRm 0). CLREX (010) is left
+    to the ldst rows."""
+    if f.op2 in (4, 5, 6) or (f.op2 == 7 and f.crm == 0):
+        return ()
+    return None
+
+
+# DC CVAC (CRm 10), DC CVAU (11), DC CVAP (12), DC CIVAC (14), IC IVAU (5): op1=3, CRn=7, op2=1.
+# No-ops, as in QEMU linux-user: nbemu's memory is coherent and stores to translated code are
+# caught through write-protected code pages.
+_CACHE_NOPS = (5, 10, 11, 12, 14)
+
+
+def _mrs(f):
+    s = system.mrs_source(2 + f.o0, f.op1, f.crn, f.crm, f.op2)
+    return None if s is None else (f.rt,) + s
+
+
+def _msr(f):
+    d = system.msr_dest(2 + f.o0, f.op1, f.crn, f.crm, f.op2)
+    return None if d is None else (f.rt, d)
+
 
 PATTERNS = [
     Pattern('SVC', '11010100 000 imm16:16 000 01', system.svc, lambda f: (f.imm16,), ends_tb=True),
     Pattern('BRK', '11010100 001 imm16:16 000 00', system.brk, lambda f: (f.imm16,), ends_tb=True),
-    Pattern('NOP', '11010101 00000011 00100000 00011111', system.nop, pure=True),
+    # hints: NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, XPACLRI, PAC*/AUT* (hint space, no PAuth),
+    # ESB, PSB, TSB, CSDB, CLRBHB, BTI, CHKFEAT, and every unnamed HINT #imm
+    Pattern('HINT', '11010101 00000011 0010 crm:4 op2:3 11111', system.nop, pure=True),
+    Pattern('DSB/DMB/ISB/SB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
+            pure=True),
+    Pattern('DC ZVA', '1101010100 0 01 011 0111 0100 001 rt:5', system.dc_zva,
+            lambda f: (f.rt,)),
+    Pattern('DC/IC (no-op)', '1101010100 0 01 011 0111 crm:4 001 rt:5', system.nop,
+            lambda f: () if f.crm in _CACHE_NOPS else None, pure=True),
+    Pattern('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.mrs, _mrs,
+            pure=True),
+    Pattern('MSR (register)', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
+            _msr, pure=True),
 ]
 
 # Not a table row: the translator emits it for encodings no row matches.

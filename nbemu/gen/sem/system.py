@@ -1,13 +1,174 @@
-"""System instructions, traps and the undefined-instruction handler."""
-from numba import njit
+"""System instructions, traps, system registers and the undefined-instruction handler.
+
+What a Linux EL0 process sees is modelled, not a bare core: the kernel lets EL0 read CTR_EL0,
+DCZID_EL0, CNTVCT_EL0, CNTFRQ_EL0 and use DC ZVA and the EL0 cache-maintenance operations; it
+traps and emulates MRS of the ID registers (op0=3, op1=0, CRn=0, CRm=0 or 2..7) with sanitised,
+user-visible values; everything else privileged (DAIF, CNTPCT, SCTLR_EL1, ...) raises SIGILL.
+
+The ID register values below describe exactly what nbemu implements: ARMv8.0-A integer, FP and
+AdvSIMD, plus CRC32 (ID_AA64ISAR0.CRC32), DC CVAP (ISAR1.DPB) and SB (ISAR1.SB); no LSE, no SVE,
+no PAuth, no BTI, no FP16. The Linux layer should derive AT_HWCAP/AT_HWCAP2 from `hwcaps()`, so
+the auxv and the registers can never disagree.
+"""
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 from nbemu.runtime import cpu
+from nbemu.runtime.native import peek64, poke64
+from nbemu.runtime.tlb import mem_st
 
-from .common import request_exit
+from .common import (FIRST_FAULT, O_EXIT, O_FPCR, O_FPSR, O_NZCV, O_TPIDR, U, ZERO, get_nzcv,
+                     request_exit, rx, wx)
+
+# ----- register values a Linux EL0 process reads -----
+# MIDR: implementer 0 ("reserved for software use"), architecture 0xF, part 'Q': the value
+# QEMU's and Unicorn's 'max' CPU report, so software applies no core-specific errata or tuning
+# and the reference emulators read the same value.
+MIDR_EL1 = 0x000F0510
+MPIDR_EL1 = 0x80000000          # Linux's SYS_MPIDR_SAFE_VAL (bit 31 RES1, affinity hidden)
+REVIDR_EL1 = 0                  # Linux: IMPLEMENTATION DEFINED, emulated as 0
+# CTR_EL0: bit 31 RES1, CWG=4, ERG=4, DminLine=4 (64 B), L1Ip=PIPT, IminLine=4 (64 B); same as
+# Cortex-A72 and QEMU/Unicorn 'max'. IDC=DIC=0: software cleans/invalidates (no-ops here).
+CTR_EL0 = 0x8444C004
+DCZID_EL0 = 4                   # DZP=0, BS=4: DC ZVA zeroes 2**4 words = 64 bytes
+DCZ_BLOCK = 4 << DCZID_EL0
+CNTFRQ_EL0 = 62500000           # 62.5 MHz, as QEMU (7.x) linux-user and Unicorn report
+CNT_SHIFT = 4                   # CNTVCT = host CLOCK_MONOTONIC ns >> 4 (exactly 62.5 MHz)
+
+ID_AA64PFR0_EL1 = 0x11          # EL0 and EL1 AArch64 only; FP=0, AdvSIMD=0: implemented, no FP16
+ID_AA64PFR1_EL1 = 0             # no BTI, SSBS, MTE, SME
+ID_AA64ZFR0_EL1 = 0             # no SVE
+ID_AA64DFR0_EL1 = 0x6           # DebugVer: Linux's fixed user-visible value
+ID_AA64ISAR0_EL1 = 1 << 16      # CRC32; no AES/SHA, no LSE atomics, no RDM/DotProd/...
+ID_AA64ISAR1_EL1 = (1 << 36) | 1   # SB, DPB (DC CVAP); no PAuth, JSCVT, FCMA, LRCPC, ...
+ID_AA64ISAR2_EL1 = 0
+ID_AA64MMFR0_EL1 = 0xFF000000   # Linux user view: TGran4 and TGran64 fields read 0xF
+ID_AA64MMFR1_EL1 = 0
+ID_AA64MMFR2_EL1 = 0
+
+# (op0, op1, CRn, CRm, op2) -> value, for the emulated ID space (CRm 2..7: unlisted ones read 0,
+# as Linux reads untracked ID registers as zero)
+ID_SPACE = {
+    (3, 0, 0, 4, 0): ID_AA64PFR0_EL1,
+    (3, 0, 0, 4, 1): ID_AA64PFR1_EL1,
+    (3, 0, 0, 4, 4): ID_AA64ZFR0_EL1,
+    (3, 0, 0, 5, 0): ID_AA64DFR0_EL1,
+    (3, 0, 0, 6, 0): ID_AA64ISAR0_EL1,
+    (3, 0, 0, 6, 1): ID_AA64ISAR1_EL1,
+    (3, 0, 0, 6, 2): ID_AA64ISAR2_EL1,
+    (3, 0, 0, 7, 0): ID_AA64MMFR0_EL1,
+    (3, 0, 0, 7, 1): ID_AA64MMFR1_EL1,
+    (3, 0, 0, 7, 2): ID_AA64MMFR2_EL1,
+}
+# other constant EL0-readable registers
+CONST_REGS = {
+    (3, 0, 0, 0, 0): MIDR_EL1,
+    (3, 0, 0, 0, 5): MPIDR_EL1,
+    (3, 0, 0, 0, 6): REVIDR_EL1,
+    (3, 3, 0, 0, 1): CTR_EL0,
+    (3, 3, 0, 0, 7): DCZID_EL0,
+    (3, 3, 13, 0, 3): 0,            # TPIDRRO_EL0: Linux keeps it 0 for AArch64 tasks
+    (3, 3, 14, 0, 0): CNTFRQ_EL0,
+}
+
+# Writable bits. FPCR: AHP, DN, FZ, RMode, Stride, Len (bits 26:20, 18:16; FZ16 is RES0 without
+# FP16; the trap enables read as zero, no trapped FP exceptions), as QEMU stores it. FPSR: NZCV,
+# QC and the cumulative flags IDC, IXC, UFC, OFC, DZC, IOC, as QEMU stores it.
+FPCR_MASK = 0x07F70000
+FPSR_MASK = 0xF800009F
+NZCV_MASK = 0xF0000000
+
+# register selectors for mrs()/msr()
+SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT = range(6)
+RW_REGS = {
+    (3, 3, 4, 2, 0): SR_NZCV,
+    (3, 3, 4, 4, 0): SR_FPCR,
+    (3, 3, 4, 4, 1): SR_FPSR,
+    (3, 3, 13, 0, 2): SR_TPIDR,
+}
+
+
+def mrs_source(op0, op1, crn, crm, op2):
+    """(selector, constant) for a readable register, or None (SIGILL)."""
+    key = (op0, op1, crn, crm, op2)
+    if key in RW_REGS:
+        return RW_REGS[key], 0
+    if key == (3, 3, 14, 0, 2):
+        return SR_CNTVCT, 0
+    if key in CONST_REGS:
+        return SR_CONST, CONST_REGS[key]
+    if op0 == 3 and op1 == 0 and crn == 0 and 2 <= crm <= 7:
+        return SR_CONST, ID_SPACE.get(key, 0)
+    return None
+
+
+def msr_dest(op0, op1, crn, crm, op2):
+    """Selector for a register EL0 may write, or None (SIGILL)."""
+    return RW_REGS.get((op0, op1, crn, crm, op2))
+
+
+# AT_HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h)
+HWCAP_FP, HWCAP_ASIMD, HWCAP_CRC32, HWCAP_CPUID, HWCAP_DCPOP, HWCAP_SB = (
+    1 << 0, 1 << 1, 1 << 7, 1 << 11, 1 << 16, 1 << 29)
+
+
+def _field(v, lsb):
+    return (v >> lsb) & 0xF
+
+
+def hwcaps():
+    """(AT_HWCAP, AT_HWCAP2) consistent with the ID registers above."""
+    hw = HWCAP_CPUID        # MRS of the ID registers is emulated
+    if _field(ID_AA64PFR0_EL1, 16) != 0xF:
+        hw |= HWCAP_FP
+    if _field(ID_AA64PFR0_EL1, 20) != 0xF:
+        hw |= HWCAP_ASIMD
+    if _field(ID_AA64ISAR0_EL1, 16):
+        hw |= HWCAP_CRC32
+    if _field(ID_AA64ISAR1_EL1, 0):
+        hw |= HWCAP_DCPOP
+    if _field(ID_AA64ISAR1_EL1, 36):
+        hw |= HWCAP_SB
+    return hw, 0
+
+
+# ----- host time for CNTVCT_EL0 -----
+@intrinsic
+def host_monotonic_ns(typingctx):
+    """Host CLOCK_MONOTONIC in ns, from nopython code: calls libc `clock_gettime` by symbol name
+    (resolved when numba links the code, also when it is loaded from the disk cache), so no
+    process-specific address is baked into cached code. Linux hosts (CLOCK_MONOTONIC = 1,
+    64-bit time_t and long)."""
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        i64 = ir.IntType(64)
+        ts_t = ir.ArrayType(i64, 2)
+        fnty = ir.FunctionType(i32, [i32, ts_t.as_pointer()])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, 'clock_gettime')
+        ts = cgutils.alloca_once(builder, ts_t)
+        builder.call(fn, [ir.Constant(i32, 1), ts])
+        zero = ir.Constant(i32, 0)
+        sec = builder.load(builder.gep(ts, [zero, zero]))
+        nsec = builder.load(builder.gep(ts, [zero, ir.Constant(i32, 1)]))
+        return builder.add(builder.mul(sec, ir.Constant(i64, 1000000000)), nsec)
+    return types.uint64(), codegen
+
+
+# ----- handlers -----
+_FPCR_MASK = U(FPCR_MASK)
+_FPSR_MASK = U(FPSR_MASK)
+_NZCV_MASK = U(NZCV_MASK)
+_CNT_SHIFT = U(CNT_SHIFT)
+_ZVA_MASK = U(~(DCZ_BLOCK - 1) & (2**64 - 1))
+_FIRST_FAULT = U(FIRST_FAULT)
 
 
 @njit
 def nop(c):
+    """NOP and the whole hint space (YIELD, WFE, WFI, SEV, SEVL, BTI, PAuth hints without
+    PAuth, ...), barriers (DSB, DMB, ISB, SB) and cache maintenance that needs no work."""
     pass
 
 
@@ -25,3 +186,50 @@ def brk(c, imm):
 def undefined(c, insn):
     """Unallocated or unimplemented encoding: the guest gets SIGILL."""
     request_exit(c, cpu.EXIT_SIGILL, insn)
+
+
+@njit
+def mrs(c, rt, src, value):
+    """MRS Xt, <reg>: src is an SR_* selector; SR_CONST returns the decode-time `value`."""
+    if src == SR_NZCV:
+        v = get_nzcv(c) & _NZCV_MASK
+    elif src == SR_FPCR:
+        v = peek64(c + O_FPCR)
+    elif src == SR_FPSR:
+        v = peek64(c + O_FPSR)
+    elif src == SR_TPIDR:
+        v = peek64(c + O_TPIDR)
+    elif src == SR_CNTVCT:
+        v = host_monotonic_ns() >> _CNT_SHIFT
+    else:
+        v = U(value)
+    wx(c, rt, v)
+
+
+@njit
+def msr(c, rt, dst):
+    """MSR <reg>, Xt for the EL0-writable registers (dst an SR_* selector)."""
+    v = rx(c, rt)
+    if dst == SR_NZCV:
+        poke64(c + O_NZCV, v & _NZCV_MASK)
+    elif dst == SR_FPCR:
+        poke64(c + O_FPCR, v & _FPCR_MASK)
+    elif dst == SR_FPSR:
+        poke64(c + O_FPSR, v & _FPSR_MASK)
+    else:
+        poke64(c + O_TPIDR, v)
+
+
+@njit
+def dc_zva(c, rt):
+    """DC ZVA, Xt: zero the DCZ_BLOCK-byte aligned block holding Xt through the softmmu, so
+    permissions, faults and stores to translated code behave as for STR. A one-byte store at Xt
+    goes first so that a fault reports Xt itself (the architected FAR for DC ZVA); the block lies
+    in one page, so nothing is written when it faults."""
+    va = rx(c, rt)
+    mem_st(c, va, 1, ZERO)
+    if peek64(c + O_EXIT) >= _FIRST_FAULT:
+        return
+    base = va & _ZVA_MASK
+    for i in range(DCZ_BLOCK // 8):
+        mem_st(c, base + U(8 * i), 8, ZERO)

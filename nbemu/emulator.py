@@ -1,0 +1,125 @@
+"""The public API: load an AArch64 Linux program and run it to completion.
+
+    from nbemu.emulator import Emulator, LoadError
+    status = Emulator('tests/guest/bin/hello', argv=['hello']).run()
+
+`run()` returns the exit status as a shell would report it: the guest's exit code, or 128+N when
+signal N killed it (`term_signal` then holds N). The guest's fds 0/1/2 are dups of the host fds
+given as stdin/stdout/stderr, and guest writes go straight to them (no buffering in between), so
+their order with the emulator's own stderr messages is kept.
+"""
+import os
+import sys
+import time
+
+from .runtime import cpu
+from .runtime.linux import syscalls
+from .runtime.linux.loader import LoadError, load_program
+from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
+from .runtime.linux.process import Process
+from .runtime.linux.signals import GuestExit
+from .runtime.memory import DEFAULT_LIMIT, Memory
+
+__all__ = ['Emulator', 'LoadError']
+
+MIN_MEM_LIMIT = 16 << 20
+
+
+class Emulator:
+    def __init__(self, path, argv=None, env=None, jit='auto', cache_dir=None,
+                 mem_limit=DEFAULT_LIMIT, sysroot=None, strace=None, stdin=0, stdout=1, stderr=2,
+                 max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
+                 hot_threshold=None):
+        """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
+        'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
+        mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
+        directory for dynamic programs; strace: a text stream for -strace lines; log_unimp: a
+        text stream for unimplemented syscalls; stdin/stdout/stderr: host fds (None = closed);
+        cwd: the guest's initial working directory (default: ours).
+        Raises LoadError (one-line message) if the program cannot be loaded."""
+        self.path = os.fspath(path)
+        if argv is None:
+            argv = [self.path]
+        if env is None:
+            env = os.environ
+        if isinstance(env, dict) or hasattr(env, 'items'):
+            envp = [f'{k}={v}' for k, v in env.items()]
+        else:
+            envp = list(env)
+        if mem_limit < MIN_MEM_LIMIT:
+            raise LoadError(f'guest memory limit {mem_limit} is too small (minimum {MIN_MEM_LIMIT})')
+        self.exit_status = None
+        self.term_signal = None
+        self.mem = Memory(mem_limit)
+        self.mm = AddressSpace(self.mem)
+        self.program = load_program(self.mm, self.path, list(argv), envp, sysroot=sysroot,
+                                    stack_size=stack_size or DEFAULT_STACK_SIZE)
+        # only now pay for the execution machinery (the interpreter load or compile)
+        from .runtime.machine import DEFAULT_HOT_THRESHOLD, Machine
+        from .gen import translate
+        self.machine = Machine(self.mem, jit=jit, cache_dir=cache_dir,
+                               max_tb_insns=max_tb_insns or translate.MAX_TB_INSNS,
+                               hot_threshold=hot_threshold if hot_threshold is not None
+                               else DEFAULT_HOT_THRESHOLD)
+        self.process = Process(self.machine, self.mm, self.program, sysroot=sysroot,
+                               strace=strace, log_unimp=log_unimp, stdio=(stdin, stdout, stderr),
+                               cwd=cwd)
+        st = self.machine.state
+        st['sp'] = self.program.sp
+        st['pc'] = self.program.entry
+        self.machine.stats.syscalls = 0
+
+    @property
+    def stats(self):
+        s = self.machine.stats
+        s.syscalls = self.process.syscall_count
+        s.instructions = int(self.machine.regs[cpu.OFF_ICOUNT // 8])
+        return s
+
+    def run(self):
+        """Run the guest until it exits; returns its exit status (128+N for a fatal signal N)."""
+        if self.exit_status is not None:
+            return self.exit_status
+        m, p = self.machine, self.process
+        sig = p.signals
+        st = m.stats
+        try:
+            while True:
+                r = m.run()
+                if r == cpu.EXIT_SYSCALL:
+                    t0 = time.perf_counter()
+                    try:
+                        syscalls.handle(p)
+                    finally:
+                        st.syscall_s += time.perf_counter() - t0
+                elif r >= cpu.FIRST_FAULT:
+                    sig.fault(r)
+                else:
+                    raise RuntimeError(f'unexpected exit reason {r} from the machine')
+                if sig.pending:
+                    sig.deliver_pending()
+        except GuestExit as e:
+            self.exit_status = e.status
+            self.term_signal = e.signal
+        finally:
+            try:
+                sys.stdout.flush()
+            except Exception:
+                pass
+            self.close()
+        return self.exit_status
+
+    def close(self):
+        """Release host resources (the guest's fds, the background compiler)."""
+        p = getattr(self, 'process', None)
+        if p is not None:
+            p.close()
+        m = getattr(self, 'machine', None)
+        if m is not None:
+            m.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -1,0 +1,420 @@
+"""AdvSIMD integer encodings (C4.1.6 / C4.1.7 "Data Processing -- Scalar FP and Advanced SIMD").
+
+Each row covers one encoding group; the `args` functions map the opcode fields to a helper of
+nbemu/gen/sem/simd.py and its operation selector, or return None for unallocated (or not
+implemented) combinations. Scalar forms pass q=2 to the element-wise helpers: one element, the
+rest of the register cleared. The AdvSIMD FP groups live in nbemu/gen/encodings/fp.py.
+"""
+import struct
+
+from ..decode import Pattern
+from ..sem import simd as S
+
+M64 = (1 << 64) - 1
+
+
+def _rep(v, bits):
+    """Replicate a `bits`-wide value across 64 bits."""
+    r = 0
+    for i in range(0, 64, bits):
+        r |= v << i
+    return r
+
+
+def vfp_expand_imm(imm8, n):
+    """VFPExpandImm: the FMOV 8-bit immediate as an n-bit (16/32/64) FP value."""
+    e = {16: 5, 32: 8, 64: 11}[n]
+    f = n - e - 1
+    sign = imm8 >> 7
+    b6 = (imm8 >> 6) & 1
+    exp = ((b6 ^ 1) << (e - 1)) | ((((1 << (e - 3)) - 1) if b6 else 0) << 2) | ((imm8 >> 4) & 3)
+    frac = (imm8 & 15) << (f - 4)
+    return (sign << (n - 1)) | (exp << f) | frac
+
+
+def adv_simd_expand_imm(op, cmode, imm8):
+    c3 = cmode >> 1
+    if c3 < 4:
+        return _rep(imm8 << (8 * c3), 32)
+    if c3 < 6:
+        return _rep(imm8 << (8 * (c3 & 1)), 16)
+    if c3 == 6:
+        if cmode & 1:
+            return _rep((imm8 << 16) | 0xFFFF, 32)
+        return _rep((imm8 << 8) | 0xFF, 32)
+    if cmode == 14:
+        if op == 0:
+            return _rep(imm8, 8)
+        return sum(0xFF << (8 * i) for i in range(8) if (imm8 >> i) & 1)
+    if op == 0:
+        return _rep(vfp_expand_imm(imm8, 32), 32)
+    return vfp_expand_imm(imm8, 64)
+
+
+def _modimm(f):
+    imm8 = (f.a << 7) | (f.b << 6) | (f.c << 5) | f.defgh
+    op, cmode, q = f.op, f.cmode, f.q
+    if f.o2:
+        if op == 0 and cmode == 15:          # FMOV (vector, half-precision)
+            v = _rep(vfp_expand_imm(imm8, 16), 16)
+            return (S.simd_const, (f.rd, v, v if q else 0))
+        return None
+    if cmode == 15 and op == 1 and q == 0:
+        return None
+    imm = adv_simd_expand_imm(op, cmode, imm8)
+    if cmode < 12 and cmode & 1:             # ORR / BIC (immediate)
+        return (S.simd_orrbic_imm, (f.rd, _s64(imm), q, op))
+    if op == 1 and cmode != 14 and cmode != 15:   # MVNI
+        imm = ~imm & M64
+    return (S.simd_const, (f.rd, _s64(imm), _s64(imm) if q else 0))
+
+
+def _s64(v):
+    v &= M64
+    return v - (1 << 64) if v >> 63 else v
+
+
+def _lowbit(imm5):
+    for s in range(4):
+        if (imm5 >> s) & 1:
+            return s
+    return None
+
+
+def _copy(f):
+    size = _lowbit(f.imm5)
+    if size is None:
+        return None
+    idx = f.imm5 >> (size + 1)
+    q, op, imm4 = f.q, f.op, f.imm4
+    if op == 1:
+        if q == 0:
+            return None
+        return (S.simd_copy, (S.CP_INS_ELEM, f.rd, f.rn, size, idx, imm4 >> size))
+    if imm4 == 0:
+        if size == 3 and q == 0:
+            return None
+        return (S.simd_copy, (S.CP_DUP_ELEM, f.rd, f.rn, size, idx, q))
+    if imm4 == 1:
+        if size == 3 and q == 0:
+            return None
+        return (S.simd_copy, (S.CP_DUP_GEN, f.rd, f.rn, size, 0, q))
+    if imm4 == 3 and q == 1:
+        return (S.simd_copy, (S.CP_INS_GEN, f.rd, f.rn, size, idx, 0))
+    if imm4 == 5:
+        if size >= 2 + q:
+            return None
+        return (S.simd_copy, (S.CP_SMOV, f.rd, f.rn, size, idx, q))
+    if imm4 == 7:
+        if (q == 0 and size == 3) or (q == 1 and size != 3):
+            return None
+        return (S.simd_copy, (S.CP_UMOV, f.rd, f.rn, size, idx, 0))
+    return None
+
+
+def _scalar_dup(f):
+    size = _lowbit(f.imm5)
+    if size is None:
+        return None
+    return (S.simd_copy, (S.CP_DUP_SCALAR, f.rd, f.rn, size, f.imm5 >> (size + 1), 0))
+
+
+# three same (integer): (u, opcode) -> (helper, op, allowed sizes vector, allowed sizes scalar)
+_ALL = (0, 1, 2, 3)
+_N3 = (0, 1, 2)
+_D = (3,)
+_HS = (1, 2)
+_3SAME = {}
+
+
+def _t(u, opc, helper, op, vsizes, ssizes=()):
+    _3SAME[(u, opc)] = (helper, op, vsizes, ssizes)
+
+
+for _u in (0, 1):
+    _sg = _u == 0
+    _t(_u, 0b00000, S.simd_arith3, S.A_SHADD if _sg else S.A_UHADD, _N3)
+    _t(_u, 0b00001, S.simd_arith3, S.A_SQADD if _sg else S.A_UQADD, _ALL, _ALL)
+    _t(_u, 0b00010, S.simd_arith3, S.A_SRHADD if _sg else S.A_URHADD, _N3)
+    _t(_u, 0b00100, S.simd_arith3, S.A_SHSUB if _sg else S.A_UHSUB, _N3)
+    _t(_u, 0b00101, S.simd_arith3, S.A_SQSUB if _sg else S.A_UQSUB, _ALL, _ALL)
+    _t(_u, 0b00110, S.simd_cmp, S.CM_GT if _sg else S.CM_HI, _ALL, _D)
+    _t(_u, 0b00111, S.simd_cmp, S.CM_GE if _sg else S.CM_HS, _ALL, _D)
+    _t(_u, 0b01000, S.simd_shl_reg, S.SH_SSHL if _sg else S.SH_USHL, _ALL, _D)
+    _t(_u, 0b01001, S.simd_shl_reg, S.SH_SQSHL if _sg else S.SH_UQSHL, _ALL, _ALL)
+    _t(_u, 0b01010, S.simd_shl_reg, S.SH_SRSHL if _sg else S.SH_URSHL, _ALL, _D)
+    _t(_u, 0b01011, S.simd_shl_reg, S.SH_SQRSHL if _sg else S.SH_UQRSHL, _ALL, _ALL)
+    _t(_u, 0b01100, S.simd_arith3, S.A_SMAX if _sg else S.A_UMAX, _N3)
+    _t(_u, 0b01101, S.simd_arith3, S.A_SMIN if _sg else S.A_UMIN, _N3)
+    _t(_u, 0b01110, S.simd_arith3, S.A_SABD if _sg else S.A_UABD, _N3)
+    _t(_u, 0b01111, S.simd_arith3, S.A_SABA if _sg else S.A_UABA, _N3)
+    _t(_u, 0b10100, S.simd_pairwise, S.P_SMAX if _sg else S.P_UMAX, _N3)
+    _t(_u, 0b10101, S.simd_pairwise, S.P_SMIN if _sg else S.P_UMIN, _N3)
+_t(0, 0b10000, S.simd_arith3, S.A_ADD, _ALL, _D)
+_t(1, 0b10000, S.simd_arith3, S.A_SUB, _ALL, _D)
+_t(0, 0b10001, S.simd_cmp, S.CM_TST, _ALL, _D)
+_t(1, 0b10001, S.simd_cmp, S.CM_EQ, _ALL, _D)
+_t(0, 0b10010, S.simd_arith3, S.A_MLA, _N3)
+_t(1, 0b10010, S.simd_arith3, S.A_MLS, _N3)
+_t(0, 0b10011, S.simd_arith3, S.A_MUL, _N3)
+_t(1, 0b10011, S.simd_arith3, S.A_PMUL, (0,))
+_t(0, 0b10110, S.simd_arith3, S.A_SQDMULH, _HS, _HS)
+_t(1, 0b10110, S.simd_arith3, S.A_SQRDMULH, _HS, _HS)
+_t(0, 0b10111, S.simd_pairwise, S.P_ADD, _ALL)
+
+
+def _three_same(f, scalar):
+    if f.opc == 0b00011:
+        if scalar:
+            return None
+        return (S.simd_logic, ((f.u << 2) | f.size, f.rd, f.rn, f.rm, f.q))
+    e = _3SAME.get((f.u, f.opc))
+    if e is None:
+        return None
+    helper, op, vs, ss = e
+    if scalar:
+        if f.size not in ss:
+            return None
+        q = 2
+    else:
+        if f.size not in vs or (f.size == 3 and f.q == 0):
+            return None
+        q = f.q
+    return (helper, (op, f.rd, f.rn, f.rm, f.size, q))
+
+
+# two-register misc: (u, opcode) -> (helper, op, vector sizes, scalar sizes)
+_MISC = {
+    (0, 0b00000): (S.simd_misc, S.M_REV64, _N3, ()),
+    (1, 0b00000): (S.simd_misc, S.M_REV32, (0, 1), ()),
+    (0, 0b00001): (S.simd_misc, S.M_REV16, (0,), ()),
+    (0, 0b00010): (S.simd_misc, S.M_SADDLP, _N3, ()),
+    (1, 0b00010): (S.simd_misc, S.M_UADDLP, _N3, ()),
+    (0, 0b00011): (S.simd_misc, S.M_SUQADD, _ALL, _ALL),
+    (1, 0b00011): (S.simd_misc, S.M_USQADD, _ALL, _ALL),
+    (0, 0b00100): (S.simd_misc, S.M_CLS, _N3, ()),
+    (1, 0b00100): (S.simd_misc, S.M_CLZ, _N3, ()),
+    (0, 0b00101): (S.simd_misc, S.M_CNT, (0,), ()),
+    (0, 0b00110): (S.simd_misc, S.M_SADALP, _N3, ()),
+    (1, 0b00110): (S.simd_misc, S.M_UADALP, _N3, ()),
+    (0, 0b00111): (S.simd_misc, S.M_SQABS, _ALL, _ALL),
+    (1, 0b00111): (S.simd_misc, S.M_SQNEG, _ALL, _ALL),
+    (0, 0b01000): (S.simd_cmp, S.CM_GT0, _ALL, _D),
+    (1, 0b01000): (S.simd_cmp, S.CM_GE0, _ALL, _D),
+    (0, 0b01001): (S.simd_cmp, S.CM_EQ0, _ALL, _D),
+    (1, 0b01001): (S.simd_cmp, S.CM_LE0, _ALL, _D),
+    (0, 0b01010): (S.simd_cmp, S.CM_LT0, _ALL, _D),
+    (0, 0b01011): (S.simd_misc, S.M_ABS, _ALL, _D),
+    (1, 0b01011): (S.simd_misc, S.M_NEG, _ALL, _D),
+}
+_NARROW_MISC = {(0, 0b10010): S.N_XTN, (1, 0b10010): S.N_SQXTUN, (0, 0b10100): S.N_SQXTN,
+                (1, 0b10100): S.N_UQXTN}
+
+
+def _two_misc(f, scalar):
+    key = (f.u, f.opc)
+    if key in _NARROW_MISC:
+        if f.size == 3 or (scalar and key == (0, 0b10010)):
+            return None
+        return (S.simd_narrow, (_NARROW_MISC[key], f.rd, f.rn, f.size, 0, 2 if scalar else f.q))
+    if key == (1, 0b10011):                   # SHLL, SHLL2
+        if scalar or f.size == 3:
+            return None
+        return (S.simd_widen, (f.rd, f.rn, f.size, 8 << f.size, 0, f.q))
+    if key == (1, 0b00101):                   # NOT, RBIT
+        if scalar or f.size > 1:
+            return None
+        return (S.simd_misc, (S.M_NOT if f.size == 0 else S.M_RBIT, f.rd, f.rn, 0, f.q))
+    e = _MISC.get(key)
+    if e is None:
+        return None
+    helper, op, vs, ss = e
+    if scalar:
+        if f.size not in ss:
+            return None
+        q = 2
+    else:
+        if f.size not in vs or (f.size == 3 and f.q == 0):
+            return None
+        q = f.q
+    if helper is S.simd_cmp:
+        return (helper, (op, f.rd, f.rn, f.rn, f.size, q))
+    return (helper, (op, f.rd, f.rn, f.size, q))
+
+
+_ACROSS = {(0, 0b00011): S.R_SADDLV, (1, 0b00011): S.R_UADDLV, (0, 0b01010): S.R_SMAXV,
+           (1, 0b01010): S.R_UMAXV, (0, 0b11010): S.R_SMINV, (1, 0b11010): S.R_UMINV,
+           (0, 0b11011): S.R_ADDV}
+
+
+def _across(f):
+    op = _ACROSS.get((f.u, f.opc))
+    if op is None or f.size == 3 or (f.size == 2 and f.q == 0):
+        return None
+    return (S.simd_reduce, (op, f.rd, f.rn, f.size, f.q))
+
+
+def _scalar_pair(f):
+    if f.u == 0 and f.opc == 0b11011 and f.size == 3:
+        return (S.simd_reduce, (S.R_ADDV, f.rd, f.rn, 3, 1))
+    return None
+
+
+_SHIFT_R = {0b00000: (S.SI_SSHR, S.SI_USHR), 0b00010: (S.SI_SSRA, S.SI_USRA),
+            0b00100: (S.SI_SRSHR, S.SI_URSHR), 0b00110: (S.SI_SRSRA, S.SI_URSRA),
+            0b01000: (None, S.SI_SRI)}
+_SHIFT_L = {0b01010: (S.SI_SHL, S.SI_SLI), 0b01100: (None, S.SI_SQSHLU),
+            0b01110: (S.SI_SQSHL, S.SI_UQSHL)}
+_SHIFT_N = {0b10000: (S.N_SHRN, S.N_SQSHRUN), 0b10001: (S.N_RSHRN, S.N_SQRSHRUN),
+            0b10010: (S.N_SQSHRN, S.N_UQSHRN), 0b10011: (S.N_SQRSHRN, S.N_UQRSHRN)}
+
+
+def _shift_imm(f, scalar):
+    if f.immh == 0:
+        return None
+    size = f.immh.bit_length() - 1
+    esize = 8 << size
+    immhb = (f.immh << 3) | f.immb
+    q = 2 if scalar else f.q
+    if f.opc in _SHIFT_R or f.opc in _SHIFT_L:
+        if f.opc in _SHIFT_R:
+            op = _SHIFT_R[f.opc][f.u]
+            sh = 2 * esize - immhb
+        else:
+            op = _SHIFT_L[f.opc][f.u]
+            sh = immhb - esize
+        if op is None:
+            return None
+        saturating = op in (S.SI_SQSHL, S.SI_UQSHL, S.SI_SQSHLU)
+        if scalar and size != 3 and not saturating:
+            return None
+        if not scalar and size == 3 and f.q == 0:
+            return None
+        return (S.simd_shift_imm, (op, f.rd, f.rn, size, sh, q))
+    if f.opc in _SHIFT_N:
+        if size == 3:
+            return None
+        op = _SHIFT_N[f.opc][f.u]
+        if scalar and op in (S.N_SHRN, S.N_RSHRN):
+            return None
+        return (S.simd_narrow, (op, f.rd, f.rn, size, 2 * esize - immhb, q))
+    if f.opc == 0b10100:                      # SSHLL/USHLL
+        if scalar or size == 3:
+            return None
+        return (S.simd_widen, (f.rd, f.rn, size, immhb - esize, 1 - f.u, f.q))
+    return None
+
+
+_3DIFF = {0b0000: S.L_ADDL, 0b0001: S.L_ADDW, 0b0010: S.L_SUBL, 0b0011: S.L_SUBW,
+          0b0101: S.L_ABAL, 0b0111: S.L_ABDL, 0b1000: S.L_MLAL, 0b1010: S.L_MLSL,
+          0b1100: S.L_MULL}
+
+
+def _three_diff(f):
+    opc, u = f.opc, f.u
+    if f.size == 3:
+        if opc == 0b1110 and u == 0:          # PMULL (1Q): FEAT_PMULL
+            return (S.simd_3diff, (S.L_PMULL, f.rd, f.rn, f.rm, 3, f.q))
+        return None
+    if opc in _3DIFF:
+        op = _3DIFF[opc] | (32 if u == 0 else 0)
+    elif opc == 0b0100:
+        op = S.L_RADDHN if u else S.L_ADDHN
+    elif opc == 0b0110:
+        op = S.L_RSUBHN if u else S.L_SUBHN
+    elif opc == 0b1110 and u == 0 and f.size == 0:
+        op = S.L_PMULL
+    elif opc in (0b1001, 0b1011, 0b1101) and u == 0 and f.size in (1, 2):
+        op = {0b1001: S.L_SQDMLAL, 0b1011: S.L_SQDMLSL, 0b1101: S.L_SQDMULL}[opc]
+    else:
+        return None
+    return (S.simd_3diff, (op, f.rd, f.rn, f.rm, f.size, f.q))
+
+
+def _perm(f):
+    if f.opc & 3 == 0 or (f.size == 3 and f.q == 0):
+        return None
+    op = (f.opc & 3) - 1 + 3 * (f.opc >> 2)
+    return (S.simd_perm, (op, f.rd, f.rn, f.rm, f.size, f.q))
+
+
+def _elem_index(f):
+    if f.size == 1:
+        return (f.H << 2) | (f.L << 1) | f.M, f.rm
+    return (f.H << 1) | f.L, (f.M << 4) | f.rm
+
+
+_ELEM = {(0, 0b1000): S.E_MUL, (1, 0b0000): S.E_MLA, (1, 0b0100): S.E_MLS,
+         (0, 0b1100): S.E_SQDMULH, (0, 0b1101): S.E_SQRDMULH}
+_ELEM_L = {0b0010: S.L_MLAL, 0b0110: S.L_MLSL, 0b1010: S.L_MULL}
+_ELEM_SQ = {0b0011: S.L_SQDMLAL, 0b0111: S.L_SQDMLSL, 0b1011: S.L_SQDMULL}
+
+
+def _by_elem(f):
+    if f.size not in (1, 2):
+        return None
+    idx, rm = _elem_index(f)
+    key = (f.u, f.opc)
+    if key in _ELEM:
+        return (S.simd_elem, (_ELEM[key], f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
+    if f.opc in _ELEM_L:
+        op = _ELEM_L[f.opc] | (32 if f.u == 0 else 0)
+        return (S.simd_elem_long, (op, f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
+    if f.opc in _ELEM_SQ and f.u == 0:
+        return (S.simd_elem_long, (_ELEM_SQ[f.opc], f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
+    return None
+
+
+def _rows(name, layout, fn, helpers):
+    """One Pattern per helper the group can select, so each row names exactly one handler."""
+    out = []
+    for h in helpers:
+        def args(f, h=h):
+            r = fn(f)
+            if r is None or r[0] is not h:
+                return None
+            return r[1]
+        out.append(Pattern(name, layout, h, args, pure=True))
+    return out
+
+
+_TS_HELPERS = (S.simd_arith3, S.simd_cmp, S.simd_shl_reg, S.simd_pairwise, S.simd_logic)
+_MISC_HELPERS = (S.simd_misc, S.simd_cmp, S.simd_narrow, S.simd_widen)
+
+PATTERNS = (
+    _rows('MOVI/MVNI/ORR/BIC/FMOV (vector, immediate)',
+          '0 q:1 op:1 0111100000 a:1 b:1 c:1 cmode:4 o2:1 1 defgh:5 rd:5', _modimm,
+          (S.simd_const, S.simd_orrbic_imm)) +
+    _rows('DUP/INS/UMOV/SMOV', '0 q:1 op:1 01110000 imm5:5 0 imm4:4 1 rn:5 rd:5', _copy,
+          (S.simd_copy,)) +
+    _rows('DUP (scalar, element)', '01 0 11110000 imm5:5 0 0000 1 rn:5 rd:5', _scalar_dup,
+          (S.simd_copy,)) +
+    _rows('AdvSIMD three same', '0 q:1 u:1 01110 size:2 1 rm:5 opc:5 1 rn:5 rd:5',
+          lambda f: _three_same(f, False), _TS_HELPERS) +
+    _rows('AdvSIMD scalar three same', '01 u:1 11110 size:2 1 rm:5 opc:5 1 rn:5 rd:5',
+          lambda f: _three_same(f, True), _TS_HELPERS) +
+    _rows('AdvSIMD two-reg misc', '0 q:1 u:1 01110 size:2 10000 opc:5 10 rn:5 rd:5',
+          lambda f: _two_misc(f, False), _MISC_HELPERS) +
+    _rows('AdvSIMD scalar two-reg misc', '01 u:1 11110 size:2 10000 opc:5 10 rn:5 rd:5',
+          lambda f: _two_misc(f, True), _MISC_HELPERS) +
+    _rows('AdvSIMD across lanes', '0 q:1 u:1 01110 size:2 11000 opc:5 10 rn:5 rd:5', _across,
+          (S.simd_reduce,)) +
+    _rows('AdvSIMD scalar pairwise', '01 u:1 11110 size:2 11000 opc:5 10 rn:5 rd:5',
+          _scalar_pair, (S.simd_reduce,)) +
+    _rows('AdvSIMD shift by immediate', '0 q:1 u:1 011110 immh:4 immb:3 opc:5 1 rn:5 rd:5',
+          lambda f: _shift_imm(f, False), (S.simd_shift_imm, S.simd_narrow, S.simd_widen)) +
+    _rows('AdvSIMD scalar shift by immediate', '01 u:1 111110 immh:4 immb:3 opc:5 1 rn:5 rd:5',
+          lambda f: _shift_imm(f, True), (S.simd_shift_imm, S.simd_narrow)) +
+    _rows('AdvSIMD three different', '0 q:1 u:1 01110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
+          _three_diff, (S.simd_3diff,)) +
+    _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,
+          (S.simd_perm,)) +
+    _rows('EXT', '0 q:1 101110 00 0 rm:5 0 imm4:4 0 rn:5 rd:5',
+          lambda f: None if f.q == 0 and f.imm4 >= 8
+          else (S.simd_ext, (f.rd, f.rn, f.rm, f.imm4, f.q)), (S.simd_ext,)) +
+    _rows('TBL/TBX', '0 q:1 001110 00 0 rm:5 0 len:2 op:1 00 rn:5 rd:5',
+          lambda f: (S.simd_tbl, (f.rd, f.rn, f.rm, f.len + 1, f.op, f.q)), (S.simd_tbl,)) +
+    _rows('AdvSIMD vector x indexed element (integer)',
+          '0 q:1 u:1 01111 size:2 L:1 M:1 rm:4 opc:4 H:1 0 rn:5 rd:5', _by_elem,
+          (S.simd_elem, S.simd_elem_long))
+)

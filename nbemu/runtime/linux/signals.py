@@ -1,0 +1,441 @@
+"""Guest signals: dispositions, mask, pending set, delivery through an rt_sigframe, rt_sigreturn,
+and the default actions (terminate, with QEMU's "uncaught target signal" line for core-dumping
+signals).
+
+Synchronous faults (Machine exits EXIT_SEGV, EXIT_SIGILL, EXIT_BRK, EXIT_BUS) are delivered at once
+to the handler the guest installed; if there is none, or the signal is blocked or ignored, the
+guest dies (like Linux's force_sig_fault). Signals the guest sends itself (kill, tgkill, raise,
+abort) and SIGPIPE are queued and delivered when the syscall returns, if not blocked.
+
+The frame follows arch/arm64/kernel/signal.c: siginfo (128 bytes) then ucontext (uc_mcontext with
+x0-x30, sp, pc, pstate and an fpsimd_context record in __reserved), with a frame record {fp, lr}
+above it; x0 = signo, x1 = &info, x2 = &uc, x29 = &frame record, x30 = SA_RESTORER's address or a
+trampoline page holding `mov x8, #139; svc #0` (like the vDSO's __kernel_rt_sigreturn).
+"""
+import errno
+import os
+import signal as _hsignal
+import struct
+import sys
+
+from ..cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
+    OFF_PC, OFF_SP, OFF_V, OFF_X
+from ..memory import GuestFault
+from . import abi
+from .table import NORETURN, syscall
+
+_X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
+_FPSR, _FPCR, _V = OFF_FPSR // 8, OFF_FPCR // 8, OFF_V // 8
+M64 = 2**64 - 1
+ALL_SIGS = (1 << 64) - 1
+UNBLOCKABLE = (1 << (abi.SIGKILL - 1)) | (1 << (abi.SIGSTOP - 1))
+
+# the sigreturn trampoline: mov x8, #139 ; svc #0
+TRAMPOLINE_CODE = struct.pack('<II', 0xD2800000 | (139 << 5) | 8, 0xD4000001)
+
+
+class GuestExit(Exception):
+    """The guest process ended: exit status (0-255) and the signal that killed it, if any."""
+
+    def __init__(self, status, signal=None):
+        super().__init__(status)
+        self.status = status
+        self.signal = signal
+
+
+def bit(sig):
+    return 1 << (sig - 1)
+
+
+def describe(sig):
+    try:
+        return _hsignal.strsignal(sig) or f'Unknown signal {sig}'
+    except ValueError:
+        return f'Real-time signal {sig - 34}' if sig >= 34 else f'Unknown signal {sig}'
+
+
+class Action:
+    __slots__ = ('handler', 'flags', 'restorer', 'mask')
+
+    def __init__(self, handler=abi.SIG_DFL, flags=0, restorer=0, mask=0):
+        self.handler, self.flags, self.restorer, self.mask = handler, flags, restorer, mask
+
+    def pack(self):
+        return struct.pack('<QQQQ', self.handler, self.flags, self.restorer, self.mask)
+
+
+class Signals:
+    def __init__(self, proc):
+        self.p = proc
+        self.actions = [Action() for _ in range(abi.NSIG + 1)]
+        self.mask = 0
+        self.pending = {}           # signo -> siginfo bytes
+        self.altstack = (0, abi.SS_DISABLE, 0)
+        self.trampoline = 0         # address of the sigreturn trampoline page
+        self.stderr = sys.stderr      # flushed before the emulator writes its own messages
+
+    # ----- queueing and delivery -----
+    def queue(self, sig, code=abi.SI_USER, pid=None, uid=None):
+        info = siginfo(sig, code, pid=os.getpid() if pid is None else pid,
+                       uid=os.getuid() if uid is None else uid)
+        self.pending.setdefault(sig, info)
+
+    def deliverable(self):
+        return [s for s in sorted(self.pending) if not self.mask & bit(s)]
+
+    def deliver_pending(self):
+        """Deliver every pending unblocked signal (after a syscall). May raise GuestExit."""
+        while True:
+            ready = self.deliverable()
+            if not ready:
+                return
+            # synchronous-ish first: Linux takes the lowest-numbered pending signal
+            sig = ready[0]
+            info = self.pending.pop(sig)
+            self._dispatch(sig, info, forced=False)
+
+    def _dispatch(self, sig, info, forced, fault_addr=0):
+        act = self.actions[sig]
+        h = act.handler
+        if forced and (h == abi.SIG_IGN or self.mask & bit(sig)):
+            h = abi.SIG_DFL
+            act.handler = abi.SIG_DFL
+        if h == abi.SIG_IGN:
+            return
+        if h == abi.SIG_DFL:
+            if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
+                return
+            self.die(sig)
+        if not self.setup_frame(sig, act, info, fault_addr):
+            # could not write the frame: the guest gets a forced SIGSEGV
+            self.actions[abi.SIGSEGV].handler = abi.SIG_DFL
+            self.die(abi.SIGSEGV)
+
+    def fault(self, reason):
+        """A synchronous fault exit from Machine.run(). Delivers or raises GuestExit."""
+        st = self.p.regs
+        pc = int(st[_PC])
+        info_word = int(self.p.machine.state['exit_info'][0])
+        addr = int(self.p.machine.state['fault_addr'][0])
+        if reason == EXIT_SEGV:
+            sig = abi.SIGSEGV
+            mapped = self.p.mem.pte(addr >> 12) if addr < (1 << 48) else 0
+            code = abi.SEGV_ACCERR if mapped else abi.SEGV_MAPERR
+        elif reason == EXIT_BUS:
+            sig, code = abi.SIGBUS, abi.BUS_ADRALN
+        elif reason == EXIT_SIGILL:
+            sig, code, addr = abi.SIGILL, abi.ILL_ILLOPC, pc
+        elif reason == EXIT_BRK:
+            sig, code, addr = abi.SIGTRAP, abi.TRAP_BRKPT, pc
+        else:
+            raise RuntimeError(f'unexpected machine exit {reason}')
+        self.last_fault = (sig, pc, info_word, addr)
+        self._dispatch(sig, siginfo(sig, code, addr=addr), forced=True,
+                       fault_addr=addr if sig in (abi.SIGSEGV, abi.SIGBUS) else 0)
+
+    def die(self, sig):
+        """Default action: terminate (QEMU prints its line only for core-dumping signals)."""
+        if sig == abi.SIGILL and getattr(self, 'last_fault', None) and self.last_fault[0] == sig:
+            _, pc, word, _ = self.last_fault
+            try:
+                from nbemu.gen.disas import disas_word
+                dis = disas_word(word, pc)
+            except Exception:       # capstone missing: still report the encoding
+                dis = '?'
+            self._err(f'nbemu: illegal instruction at pc {pc:#x}: {word:#010x} ({dis})\n')
+        if sig in abi.CORE_SIGNALS:
+            self._err(f'nbemu: uncaught target signal {sig} ({describe(sig)}) - core dumped\n')
+        raise GuestExit(128 + sig, sig)
+
+    def _err(self, text):
+        try:
+            self.stderr.flush()
+        except Exception:
+            pass
+        try:
+            os.write(self.p.diag_fd, text.encode())
+        except OSError:
+            pass
+
+    # ----- frames -----
+    def _on_altstack(self, sp):
+        ss_sp, flags, size = self.altstack
+        return not flags & abi.SS_DISABLE and ss_sp < sp <= ss_sp + size
+
+    def _sas_flags(self, sp):
+        ss_sp, flags, size = self.altstack
+        if flags & abi.SS_DISABLE or size == 0:
+            return abi.SS_DISABLE
+        return abi.SS_ONSTACK if self._on_altstack(sp) else 0
+
+    def setup_frame(self, sig, act, info, fault_addr):
+        r = self.p.regs
+        mem = self.p.mem
+        sp = int(r[_SP])
+        if act.flags & abi.SA_ONSTACK and self._sas_flags(sp) == 0:
+            ss_sp, flags, size = self.altstack
+            sp = ss_sp + size
+        rec = (sp - abi.FRAME_RECORD_SIZE) & ~15
+        frame = (rec & ~15) - abi.RT_SIGFRAME_SIZE
+        uc = frame + abi.UC_OFF
+        mc = uc + abi.UC_MCONTEXT
+        x = [int(v) for v in r[_X:_X + 31]]
+        pc = int(r[_PC])
+        ss_sp, ss_flags, ss_size = self.altstack
+        buf = bytearray(abi.RT_SIGFRAME_SIZE)
+        buf[0:len(info)] = info
+        o = abi.UC_OFF
+        struct.pack_into('<QQQiiQQ', buf, o, 0, 0, ss_sp, self._sas_flags(int(r[_SP])), 0,
+                         ss_size, self.mask)
+        o = abi.UC_OFF + abi.UC_MCONTEXT
+        struct.pack_into('<Q31QQQQ', buf, o, fault_addr, *x, int(r[_SP]), pc,
+                         int(r[_NZCV]) & 0xF0000000)
+        o += abi.SC_RESERVED
+        struct.pack_into('<IIII', buf, o, abi.FPSIMD_MAGIC, abi.FPSIMD_CONTEXT_SIZE,
+                         int(r[_FPSR]) & 0xFFFFFFFF, int(r[_FPCR]) & 0xFFFFFFFF)
+        v = r[_V:_V + 64]
+        buf[o + 16:o + 16 + 512] = v.tobytes()
+        # the terminating null record follows (already zero)
+        try:
+            mem.write(frame, bytes(buf))
+            mem.write(rec, struct.pack('<QQ', x[29], x[30]))
+        except GuestFault:
+            return False
+        r[_X + 0] = sig
+        r[_X + 1] = frame
+        r[_X + 2] = uc
+        r[_X + 29] = rec
+        r[_X + 30] = act.restorer if act.flags & abi.SA_RESTORER else self.trampoline
+        r[_SP] = frame
+        r[_PC] = act.handler
+        if not act.flags & abi.SA_NODEFER:
+            self.mask |= bit(sig)
+        self.mask = (self.mask | act.mask) & ~UNBLOCKABLE
+        if act.flags & abi.SA_RESETHAND:
+            self.actions[sig] = Action()
+        if act.flags & abi.SA_ONSTACK and ss_flags & abi.SS_AUTODISARM:
+            self.altstack = (0, abi.SS_DISABLE, 0)
+        return True
+
+    def sigreturn(self):
+        r = self.p.regs
+        mem = self.p.mem
+        frame = int(r[_SP])
+        if frame & 15:
+            self.die_bad_frame()
+        try:
+            buf = mem.read(frame, abi.RT_SIGFRAME_SIZE)
+        except GuestFault:
+            self.die_bad_frame()
+        o = abi.UC_OFF
+        (_flags, _link, _ss_sp, _ss_flags, _pad, _ss_size,
+         mask) = struct.unpack_from('<QQQiiQQ', buf, o)
+        o = abi.UC_OFF + abi.UC_MCONTEXT
+        vals = struct.unpack_from('<Q31QQQQ', buf, o)
+        regs, sp, pc, pstate = vals[1:32], vals[32], vals[33], vals[34]
+        r[_X:_X + 31] = regs
+        r[_SP] = sp
+        r[_PC] = pc
+        r[_NZCV] = pstate & 0xF0000000
+        # records in __reserved: fpsimd restores the vector state
+        o += abi.SC_RESERVED
+        end = o + abi.SC_RESERVED_SIZE
+        while o + 8 <= end:
+            magic, size = struct.unpack_from('<II', buf, o)
+            if magic == 0:
+                break
+            if size < 8 or o + size > end:
+                self.die_bad_frame()
+            if magic == abi.FPSIMD_MAGIC and size >= abi.FPSIMD_CONTEXT_SIZE:
+                fpsr, fpcr = struct.unpack_from('<II', buf, o + 8)
+                r[_FPSR] = fpsr
+                r[_FPCR] = fpcr
+                import numpy as np
+                r[_V:_V + 64] = np.frombuffer(bytes(buf[o + 16:o + 16 + 512]), dtype=np.uint64)
+            o += size
+        self.mask = mask & ~UNBLOCKABLE
+        return NORETURN
+
+    def die_bad_frame(self):
+        self.actions[abi.SIGSEGV].handler = abi.SIG_DFL
+        self.die(abi.SIGSEGV)
+
+
+def siginfo(sig, code, addr=None, pid=0, uid=0):
+    """A 128-byte siginfo_t: signo, errno, code, then the union (si_addr or si_pid/si_uid)."""
+    b = bytearray(abi.SIGINFO_SIZE)
+    struct.pack_into('<iii', b, 0, sig, 0, code)
+    if addr is not None:
+        struct.pack_into('<Q', b, 16, addr & M64)
+    else:
+        struct.pack_into('<iI', b, 16, pid, uid)
+    return bytes(b)
+
+
+def _s32(v):
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v & 0x80000000 else v
+
+
+# ----- syscalls -----
+@syscall('rt_sigaction', 'Sppu')
+def sys_rt_sigaction(p, sig, act, oact, sigsetsize):
+    sig = _s32(sig)
+    if sigsetsize != abi.SIGSET_SIZE:
+        return -errno.EINVAL
+    if sig < 1 or sig > abi.NSIG:
+        return -errno.EINVAL
+    if act and sig in (abi.SIGKILL, abi.SIGSTOP):
+        return -errno.EINVAL
+    s = p.signals
+    new = None
+    if act:
+        h, fl, rest, mask = struct.unpack('<QQQQ', p.mem.read(act, 32))
+        new = Action(h, fl & 0xFFFFFFFF, rest, mask & ~UNBLOCKABLE)
+    if oact:
+        p.mem.write(oact, s.actions[sig].pack())
+    if new is not None:
+        s.actions[sig] = new
+        if new.handler == abi.SIG_IGN or (new.handler == abi.SIG_DFL and
+                                          sig in abi.IGNORE_SIGNALS):
+            s.pending.pop(sig, None)
+    return 0
+
+
+@syscall('rt_sigprocmask', 'dppu')
+def sys_rt_sigprocmask(p, how, nset, oset, sigsetsize):
+    if sigsetsize != abi.SIGSET_SIZE:
+        return -errno.EINVAL
+    s = p.signals
+    how = _s32(how)
+    new = None
+    if nset:
+        new = p.mem.u64(nset)
+        if how not in (abi.SIG_BLOCK, abi.SIG_UNBLOCK, abi.SIG_SETMASK):
+            return -errno.EINVAL
+    if oset:
+        p.mem.put_u64(oset, s.mask)
+    if new is not None:
+        if how == abi.SIG_BLOCK:
+            s.mask |= new
+        elif how == abi.SIG_UNBLOCK:
+            s.mask &= ~new
+        else:
+            s.mask = new
+        s.mask &= ~UNBLOCKABLE & ALL_SIGS
+    return 0
+
+
+@syscall('rt_sigpending', 'pu')
+def sys_rt_sigpending(p, setp, sigsetsize):
+    if sigsetsize > abi.SIGSET_SIZE:
+        return -errno.EINVAL
+    v = 0
+    for sig in p.signals.pending:
+        v |= bit(sig)
+    p.mem.write(setp, v.to_bytes(8, 'little')[:sigsetsize])
+    return 0
+
+
+@syscall('rt_sigsuspend', 'pu')
+def sys_rt_sigsuspend(p, setp, sigsetsize):
+    if sigsetsize != abi.SIGSET_SIZE:
+        return -errno.EINVAL
+    s = p.signals
+    new = p.mem.u64(setp) & ~UNBLOCKABLE
+    if not any(not new & bit(x) for x in s.pending):
+        # nothing can ever arrive in a single-threaded guest with no timers
+        return -errno.EINTR
+    old = s.mask
+    s.mask = new
+    try:
+        s.deliver_pending()
+    finally:
+        s.mask = old
+    return -errno.EINTR
+
+
+@syscall('rt_sigtimedwait', 'pppu')
+def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
+    if sigsetsize != abi.SIGSET_SIZE:
+        return -errno.EINVAL
+    want = p.mem.u64(setp)
+    for sig in sorted(p.signals.pending):
+        if want & bit(sig):
+            info = p.signals.pending.pop(sig)
+            if infop:
+                p.mem.write(infop, info)
+            return sig
+    return -errno.EAGAIN
+
+
+@syscall('sigaltstack', 'pp')
+def sys_sigaltstack(p, ss, old):
+    s = p.signals
+    sp = int(p.regs[_SP])
+    if old:
+        ss_sp, flags, size = s.altstack
+        p.mem.write(old, struct.pack('<QiiQ', ss_sp, s._sas_flags(sp) | (flags & abi.SS_AUTODISARM),
+                                     0, size))
+    if ss:
+        ss_sp, flags, _pad, size = struct.unpack('<QiiQ', p.mem.read(ss, 24))
+        if s._on_altstack(sp):
+            return -errno.EPERM
+        mode = flags & ~abi.SS_AUTODISARM
+        if mode not in (0, abi.SS_ONSTACK, abi.SS_DISABLE):
+            return -errno.EINVAL
+        if mode == abi.SS_DISABLE:
+            s.altstack = (0, abi.SS_DISABLE, 0)
+        else:
+            if size < abi.MINSIGSTKSZ:
+                return -errno.ENOMEM
+            s.altstack = (ss_sp, flags & abi.SS_AUTODISARM, size)
+    return 0
+
+
+@syscall('rt_sigreturn', '', ret='n')
+def sys_rt_sigreturn(p):
+    return p.signals.sigreturn()
+
+
+def _send(p, sig):
+    if sig < 0 or sig > abi.NSIG:
+        return -errno.EINVAL
+    if sig:
+        p.signals.queue(sig, code=abi.SI_USER)
+    return 0
+
+
+@syscall('kill', 'dS')
+def sys_kill(p, pid, sig):
+    pid, sig = _s32(pid), _s32(sig)
+    if pid in (p.pid, 0, -1) or pid == -os.getpgrp():
+        return _send(p, sig)
+    os.kill(pid, sig)
+    return 0
+
+
+@syscall('tkill', 'dS')
+def sys_tkill(p, tid, sig):
+    tid, sig = _s32(tid), _s32(sig)
+    if tid <= 0:
+        return -errno.EINVAL
+    if tid != p.tid:
+        return -errno.ESRCH
+    r = _send(p, sig)
+    if r == 0 and sig:
+        p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())
+    return r
+
+
+@syscall('tgkill', 'ddS')
+def sys_tgkill(p, tgid, tid, sig):
+    tgid, tid, sig = _s32(tgid), _s32(tid), _s32(sig)
+    if tid <= 0 or tgid <= 0:
+        return -errno.EINVAL
+    if tgid != p.pid or tid != p.tid:
+        return -errno.ESRCH
+    r = _send(p, sig)
+    if r == 0 and sig:
+        p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())
+    return r
