@@ -56,6 +56,18 @@ def parse_size(text):
     return int(t, 0)
 
 
+def host_environment():
+    """The environment nbemu was started with. os.environ may hold variables Python added at
+    start-up (LC_CTYPE from locale coercion), which the guest must not see."""
+    try:
+        with open('/proc/self/environ', 'rb') as f:
+            items = [kv.partition(b'=') for kv in f.read().split(b'\0') if b'=' in kv]
+        return {k.decode('utf-8', 'surrogateescape'): v.decode('utf-8', 'surrogateescape')
+                for k, _, v in items}
+    except OSError:
+        return dict(os.environ)
+
+
 def _fail(msg, status=1):
     print(f'nbemu: {msg}', file=sys.stderr)
     return status
@@ -106,7 +118,7 @@ def main(argv=None):
     except ValueError:
         return _fail('bad size argument')
 
-    env = dict(os.environ)
+    env = host_environment()
     for kv in opts.setenv:
         k, _, v = kv.partition('=')
         env[k] = v

@@ -10,15 +10,11 @@ import stat as _stat
 import struct
 
 # ----- what the CPU advertises (AT_HWCAP / AT_HWCAP2) -----
-# One place to change when instruction support grows. No HWCAP_ATOMICS: glibc would pick the
-# LSE `cas*` paths.
-HWCAP_FP = 1 << 0
-HWCAP_ASIMD = 1 << 1
-HWCAP_CRC32 = 1 << 7
-HWCAP_ATOMICS = 1 << 8
-HWCAP_CPUID = 1 << 11
-HWCAP = HWCAP_FP | HWCAP_ASIMD | HWCAP_CPUID | HWCAP_CRC32
-HWCAP2 = 0
+# Derived from the ID registers the guest can read (nbemu.gen.sem.system), the one place that
+# says what is implemented. No LSE atomics: glibc would pick its `cas*` paths.
+from nbemu.gen.sem.system import hwcaps as _hwcaps  # noqa: E402
+
+HWCAP, HWCAP2 = _hwcaps()
 
 PAGE_SIZE = 4096
 

@@ -55,7 +55,3 @@ def note_written(mem, addr, length):
 def batches(vs):
     for i in range(0, len(vs), IOV_MAX):
         yield vs[i:i + IOV_MAX]
-
-
-def read_struct(mem, addr, size):
-    return mem.read(addr, size)

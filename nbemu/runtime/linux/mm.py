@@ -148,12 +148,22 @@ class AddressSpace:
         if hint and hint & (align - 1) == 0 and MMAP_BOTTOM <= hint and hint + length <= TASK_SIZE \
                 and self.is_free(hint, hint + length):
             return hint
-        extra = align - PAGE_SIZE if align > PAGE_SIZE else 0
+        # top-down over the gaps between VMAs (every mapping goes through this object)
         for lo, hi in ((MMAP_BOTTOM, MMAP_TOP), (MMAP_BOTTOM, TASK_SIZE)):
-            a = self.mem.find_free(length + extra, 0, lo, hi, top_down=True)
-            if a is not None:
-                a = (a + extra) & ~(align - 1) if extra else a
-                return a
+            end = hi
+            for v in reversed(self.vmas):
+                if v.start >= end:
+                    continue
+                if v.end < end:
+                    cand = (end - length) & ~(align - 1)
+                    if cand >= max(v.end, lo) and self.is_free(cand, cand + length):
+                        return cand
+                end = v.start
+                if end <= lo:
+                    break
+            cand = (end - length) & ~(align - 1)
+            if cand >= lo and self.is_free(cand, cand + length):
+                return cand
         return None
 
     def fill_from_file(self, addr, length, host_fd, offset):
@@ -204,10 +214,6 @@ def _raw_spans(mem, addr, length):
 
 
 # ----- syscalls -----
-def _as(p):
-    return p.mm
-
-
 @syscall('brk', 'p', ret='p')
 def sys_brk(p, addr):
     mm = p.mm

@@ -9,7 +9,7 @@ abort) and SIGPIPE are queued and delivered when the syscall returns, if not blo
 
 The frame follows arch/arm64/kernel/signal.c: siginfo (128 bytes) then ucontext (uc_mcontext with
 x0-x30, sp, pc, pstate and an fpsimd_context record in __reserved), with a frame record {fp, lr}
-above it; x0 = signo, x1 = &info, x2 = &uc, x29 = &frame record, x30 = SA_RESTORER's address or a
+above it; x0 = signo, x1 = &info, x2 = &uc (SA_SIGINFO only), x29 = &frame record, x30 = SA_RESTORER's address or a
 trampoline page holding `mov x8, #139; svc #0` (like the vDSO's __kernel_rt_sigreturn).
 """
 import errno
@@ -178,12 +178,12 @@ class Signals:
         rec = (sp - abi.FRAME_RECORD_SIZE) & ~15
         frame = (rec & ~15) - abi.RT_SIGFRAME_SIZE
         uc = frame + abi.UC_OFF
-        mc = uc + abi.UC_MCONTEXT
         x = [int(v) for v in r[_X:_X + 31]]
         pc = int(r[_PC])
         ss_sp, ss_flags, ss_size = self.altstack
         buf = bytearray(abi.RT_SIGFRAME_SIZE)
-        buf[0:len(info)] = info
+        if act.flags & abi.SA_SIGINFO:
+            buf[0:len(info)] = info
         o = abi.UC_OFF
         struct.pack_into('<QQQiiQQ', buf, o, 0, 0, ss_sp, self._sas_flags(int(r[_SP])), 0,
                          ss_size, self.mask)
@@ -202,8 +202,9 @@ class Signals:
         except GuestFault:
             return False
         r[_X + 0] = sig
-        r[_X + 1] = frame
-        r[_X + 2] = uc
+        if act.flags & abi.SA_SIGINFO:       # as Linux: x1/x2 only for SA_SIGINFO handlers
+            r[_X + 1] = frame
+            r[_X + 2] = uc
         r[_X + 29] = rec
         r[_X + 30] = act.restorer if act.flags & abi.SA_RESTORER else self.trampoline
         r[_SP] = frame

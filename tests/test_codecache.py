@@ -1,0 +1,46 @@
+"""Code cache: edits to any semantics source must never be served stale code, and a second run
+of a program loads its compiled TBs instead of compiling them again."""
+import re
+import shutil
+import subprocess
+import sys
+
+from conftest import GUEST, ROOT, run_nbemu_cli
+
+
+def _hash_of_tree(tree):
+    code = 'from nbemu.gen.source_hash import semantics_hash; print(semantics_hash())'
+    return subprocess.run([sys.executable, '-c', code], cwd=tree, capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def test_editing_a_helper_changes_the_generated_interpreter(tmp_path):
+    tree = tmp_path / 'tree'
+    shutil.copytree(ROOT / 'nbemu', tree / 'nbemu', ignore=shutil.ignore_patterns('__pycache__'))
+    before = _hash_of_tree(tree)
+    helper = tree / 'nbemu' / 'gen' / 'sem' / 'alu.py'
+    helper.write_text(helper.read_text().replace('v = ~v', 'v = ~v  # edited'))
+    after = _hash_of_tree(tree)
+    assert before != after
+    # the interpreter module and every TB file embed the hash in their names/contents
+    code = ('from nbemu.gen import interp_builder, decode;'
+            'print(interp_builder.interpreter_source(decode.decoder()).splitlines()[1])')
+    line = subprocess.run([sys.executable, '-c', code], cwd=tree, capture_output=True,
+                          text=True, check=True).stdout
+    assert after in line
+
+
+def test_second_run_loads_compiled_tbs(tmp_path):
+    cache = tmp_path / 'cache'
+    hello = GUEST / 'bin' / 'hello'
+    env = {'NBEMU_CACHE_DIR': str(cache), 'PATH': '/usr/bin:/bin'}
+    # share the already-built interpreter so only TB compilation is measured
+    from conftest import shared_cache_dir
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    first = run_nbemu_cli(['--jit=all', '--stats', str(hello)], env=env)
+    second = run_nbemu_cli(['--jit=all', '--stats', str(hello)], env=env)
+    assert first.stdout == second.stdout == b'Hello, world!\n'
+    n1 = re.search(rb'TBs compiled by numba: (\d+) \(loaded from cache: (\d+)', first.stderr)
+    n2 = re.search(rb'TBs compiled by numba: (\d+) \(loaded from cache: (\d+)', second.stderr)
+    assert int(n1.group(1)) > 0
+    assert int(n2.group(1)) == 0 and int(n2.group(2)) == int(n1.group(1)) + int(n1.group(2))

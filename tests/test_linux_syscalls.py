@@ -1,0 +1,648 @@
+"""Syscalls called directly through the dispatcher (registers in, x0 out), without running guest
+code: file I/O in temporary directories, memory management, signals bookkeeping, time, identity,
+-strace output, EFAULT and ENOSYS handling, and the guest memory limit."""
+import errno
+import io
+import os
+import struct
+import time
+
+import pytest
+
+from conftest import GUEST
+from nbemu.runtime import cpu
+from nbemu.runtime.linux import abi, syscalls
+from nbemu.runtime.linux.loader import load_program
+from nbemu.runtime.linux.mm import AddressSpace
+from nbemu.runtime.linux.process import Process
+from nbemu.runtime.linux.signals import GuestExit
+from nbemu.runtime.linux.sysnums import NUMBERS
+from nbemu.runtime.memory import Memory
+
+EXE = GUEST / 'asm' / 'bin' / 'exit42'
+X = cpu.OFF_X // 8
+M64 = 2**64 - 1
+
+
+class FakeMachine:
+    def __init__(self):
+        self.state = cpu.new_state()
+        self.regs = cpu.words(self.state)
+
+
+class Guest:
+    """A loaded process whose syscalls we call by hand."""
+
+    def __init__(self, cwd, limit=64 << 20, strace=None, unimp=None, stdio=(0, 1, 2)):
+        self.mem = Memory(limit)
+        self.mm = AddressSpace(self.mem)
+        prog = load_program(self.mm, str(EXE), [str(EXE), 'arg1'], ['K=V'])
+        self.m = FakeMachine()
+        self.p = Process(self.m, self.mm, prog, strace=strace, log_unimp=unimp, stdio=stdio,
+                         cwd=str(cwd))
+        self.m.regs[cpu.OFF_SP // 8] = prog.sp
+        self.scratch = self.call('mmap', 0, 1 << 20, 3, 0x22, -1, 0)
+        assert self.scratch > 0
+        self.top = self.scratch
+
+    def call(self, name, *args):
+        r = self.m.regs
+        for i, a in enumerate(args):
+            r[X + i] = a & M64
+        r[X + 8] = NUMBERS[name] if isinstance(name, str) else name
+        syscalls.handle(self.p)
+        v = int(r[X])
+        return v - (1 << 64) if v >> 63 else v
+
+    def alloc(self, n, data=None):
+        a = self.top
+        self.top += (n + 15) & ~15
+        if data is not None:
+            self.mem.write(a, data)
+        return a
+
+    def cstr(self, s):
+        b = os.fsencode(s) + b'\0'
+        return self.alloc(len(b), b)
+
+    def close(self):
+        self.p.close()
+
+
+@pytest.fixture
+def g(tmp_path):
+    guest = Guest(tmp_path)
+    yield guest
+    guest.close()
+
+
+AT_FDCWD = -100
+O_RDONLY, O_WRONLY, O_RDWR = 0, 1, 2
+O_CREAT, O_TRUNC, O_APPEND = 0o100, 0o1000, 0o2000
+O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC = 0o40000, 0o100000, 0o2000000
+
+
+def test_file_roundtrip(g, tmp_path):
+    path = g.cstr('a.txt')          # relative to the guest cwd (tmp_path)
+    fd = g.call('openat', AT_FDCWD, path, O_CREAT | O_TRUNC | O_RDWR, 0o644)
+    assert fd == 3
+    msg = b'The quick brown fox\n'
+    buf = g.alloc(64, msg)
+    assert g.call('write', fd, buf, len(msg)) == len(msg)
+    assert (tmp_path / 'a.txt').read_bytes() == msg
+    assert g.call('lseek', fd, 0, 1) == len(msg)           # SEEK_CUR
+    assert g.call('lseek', fd, 4, 0) == 4
+    out = g.alloc(64)
+    assert g.call('read', fd, out, 64) == len(msg) - 4
+    assert g.mem.read(out, len(msg) - 4) == msg[4:]
+    assert g.call('read', fd, out, 64) == 0                # EOF
+    # pwrite/pread leave the offset alone
+    assert g.call('pwrite64', fd, g.alloc(8, b'QUICK'), 5, 4) == 5
+    assert g.call('pread64', fd, out, 9, 4) == 9
+    assert g.mem.read(out, 9) == b'QUICK bro'
+    assert g.call('lseek', fd, 0, 1) == len(msg)
+    assert g.call('pread64', fd, out, 9, -1 & M64) == -errno.EINVAL
+    # fstat / newfstatat: struct stat, 128 bytes, asm-generic layout
+    st = g.alloc(128)
+    assert g.call('fstat', fd, st) == 0
+    raw = g.mem.read(st, 128)
+    mode, nlink = struct.unpack_from('<II', raw, 16)
+    size, blksize = struct.unpack_from('<qi', raw, 48)
+    host = os.stat(tmp_path / 'a.txt')
+    assert size == len(msg) and mode == host.st_mode and nlink == 1
+    assert struct.unpack_from('<Q', raw, 8)[0] == host.st_ino
+    assert struct.unpack_from('<q', raw, 88)[0] == int(host.st_mtime)
+    assert g.call('newfstatat', AT_FDCWD, path, st, 0) == 0
+    assert g.mem.read(st, 128)[:64] == raw[:64]
+    assert g.call('newfstatat', fd, g.cstr(''), st, abi.AT_EMPTY_PATH) == 0
+    assert g.call('newfstatat', fd, g.cstr(''), st, 0) == -errno.ENOENT
+    # statx
+    sx = g.alloc(256)
+    assert g.call('statx', AT_FDCWD, path, 0, 0x7ff, sx) == 0
+    rx = g.mem.read(sx, 256)
+    assert struct.unpack_from('<H', rx, 28)[0] == host.st_mode
+    assert struct.unpack_from('<Q', rx, 40)[0] == len(msg)
+    # ftruncate
+    assert g.call('ftruncate', fd, 3) == 0
+    assert (tmp_path / 'a.txt').read_bytes() == b'The'
+    assert g.call('close', fd) == 0
+    assert g.call('close', fd) == -errno.EBADF
+    assert g.call('read', fd, out, 1) == -errno.EBADF
+    assert g.call('openat', AT_FDCWD, g.cstr('missing'), O_RDONLY, 0) == -errno.ENOENT
+
+
+def test_open_flags_translation(g, tmp_path):
+    (tmp_path / 'd').mkdir()
+    (tmp_path / 'f').write_text('x')
+    os.symlink('f', tmp_path / 'link')
+    # arm64 O_DIRECTORY is 0o40000 (x86-64's O_DIRECT)
+    assert g.call('openat', AT_FDCWD, g.cstr('f'), O_RDONLY | O_DIRECTORY, 0) == -errno.ENOTDIR
+    fd = g.call('openat', AT_FDCWD, g.cstr('d'), O_RDONLY | O_DIRECTORY, 0)
+    assert fd >= 0
+    # arm64 O_NOFOLLOW is 0o100000
+    assert g.call('openat', AT_FDCWD, g.cstr('link'), O_RDONLY | O_NOFOLLOW, 0) == -errno.ELOOP
+    fd2 = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDWR | O_APPEND | O_CLOEXEC, 0)
+    fl = g.call('fcntl', fd2, abi.F_GETFL, 0)
+    assert fl & 3 == O_RDWR and fl & O_APPEND and fl & abi.G_O_LARGEFILE
+    assert not fl & O_DIRECTORY
+    assert g.call('fcntl', fd2, abi.F_GETFD, 0) == abi.FD_CLOEXEC
+    assert g.call('fcntl', fd2, abi.F_SETFD, 0) == 0
+    assert g.call('fcntl', fd2, abi.F_GETFD, 0) == 0
+    assert g.call('fcntl', fd2, abi.F_SETFL, abi.G_O_NONBLOCK) == 0
+    assert g.call('fcntl', fd2, abi.F_GETFL, 0) & abi.G_O_NONBLOCK
+    # openat relative to a directory fd
+    (tmp_path / 'd' / 'inner').write_text('inner')
+    fd3 = g.call('openat', fd, g.cstr('inner'), O_RDONLY, 0)
+    out = g.alloc(16)
+    assert g.call('read', fd3, out, 16) == 5 and g.mem.read(out, 5) == b'inner'
+    assert g.call('openat', fd2, g.cstr('inner'), O_RDONLY, 0) == -errno.ENOTDIR
+    assert g.call('openat', 77, g.cstr('inner'), O_RDONLY, 0) == -errno.EBADF
+
+
+def test_umask_applies(g, tmp_path):
+    assert g.call('umask', 0o077) >= 0
+    fd = g.call('openat', AT_FDCWD, g.cstr('m'), O_CREAT | O_WRONLY, 0o666)
+    assert fd >= 0
+    assert os.stat(tmp_path / 'm').st_mode & 0o777 == 0o600
+    assert g.call('umask', 0o022) == 0o077
+
+
+def test_directories(g, tmp_path):
+    assert g.call('mkdirat', AT_FDCWD, g.cstr('sub'), 0o755) == 0
+    assert (tmp_path / 'sub').is_dir()
+    assert g.call('mkdirat', AT_FDCWD, g.cstr('sub'), 0o755) == -errno.EEXIST
+    for n in ('x', 'y', 'z'):
+        (tmp_path / 'sub' / n).write_text(n)
+    fd = g.call('openat', AT_FDCWD, g.cstr('sub'), O_RDONLY | O_DIRECTORY, 0)
+    names = []
+    buf = g.alloc(4096)
+    while True:
+        n = g.call('getdents64', fd, buf, 4096)
+        assert n >= 0
+        if n == 0:
+            break
+        raw = g.mem.read(buf, n)
+        pos = 0
+        while pos < n:
+            ino, off, reclen, typ = struct.unpack_from('<QqHB', raw, pos)
+            names.append((raw[pos + 19:pos + reclen].split(b'\0')[0], typ))
+            pos += reclen
+    assert sorted(names) == [(b'.', 4), (b'..', 4), (b'x', 8), (b'y', 8), (b'z', 8)]
+    assert g.call('getdents64', 0 if False else g.call('openat', AT_FDCWD, g.cstr('sub/x'), 0, 0),
+                  buf, 4096) == -errno.ENOTDIR
+    # rename / renameat2(RENAME_NOREPLACE) / unlink / rmdir
+    assert g.call('renameat', AT_FDCWD, g.cstr('sub/x'), AT_FDCWD, g.cstr('sub/w')) == 0
+    assert g.call('renameat2', AT_FDCWD, g.cstr('sub/w'), AT_FDCWD, g.cstr('sub/y'), 1) == \
+        -errno.EEXIST
+    assert g.call('renameat2', AT_FDCWD, g.cstr('sub/w'), AT_FDCWD, g.cstr('sub/v'), 0) == 0
+    assert sorted(os.listdir(tmp_path / 'sub')) == ['v', 'y', 'z']
+    assert g.call('unlinkat', AT_FDCWD, g.cstr('sub'), abi.AT_REMOVEDIR) == -errno.ENOTEMPTY
+    for n in ('v', 'y', 'z'):
+        assert g.call('unlinkat', fd, g.cstr(n), 0) == 0
+    assert g.call('unlinkat', AT_FDCWD, g.cstr('sub'), 0) in (-errno.EISDIR, -errno.EPERM)
+    assert g.call('unlinkat', AT_FDCWD, g.cstr('sub'), abi.AT_REMOVEDIR) == 0
+    assert not (tmp_path / 'sub').exists()
+
+
+def test_cwd_is_the_guests_own(g, tmp_path):
+    host_cwd = os.getcwd()
+    buf = g.alloc(4096)
+    n = g.call('getcwd', buf, 4096)
+    assert n == len(str(tmp_path)) + 1
+    assert g.mem.read_cstr(buf) == os.fsencode(os.path.realpath(tmp_path))
+    assert g.call('getcwd', buf, 2) == -errno.ERANGE
+    (tmp_path / 'inner').mkdir()
+    (tmp_path / 'inner' / 'f').write_text('hi')
+    assert g.call('chdir', g.cstr('inner')) == 0
+    assert os.getcwd() == host_cwd            # the emulator's cwd did not move
+    assert g.mem.read_cstr(buf) != b''
+    g.call('getcwd', buf, 4096)
+    assert g.mem.read_cstr(buf).endswith(b'/inner')
+    assert g.call('openat', AT_FDCWD, g.cstr('f'), O_RDONLY, 0) >= 0
+    assert g.call('chdir', g.cstr('nope')) == -errno.ENOENT
+    assert g.call('chdir', g.cstr('f')) == -errno.ENOTDIR
+
+
+def test_access_and_readlink(g, tmp_path):
+    (tmp_path / 'f').write_text('x')
+    os.chmod(tmp_path / 'f', 0o644)
+    os.symlink('f', tmp_path / 'l')
+    assert g.call('faccessat', AT_FDCWD, g.cstr('f'), os.R_OK) == 0
+    assert g.call('faccessat', AT_FDCWD, g.cstr('nope'), os.F_OK) == -errno.ENOENT
+    if os.geteuid() != 0:
+        assert g.call('faccessat', AT_FDCWD, g.cstr('f'), os.X_OK) == -errno.EACCES
+    buf = g.alloc(256)
+    assert g.call('readlinkat', AT_FDCWD, g.cstr('l'), buf, 256) == 1
+    assert g.mem.read(buf, 1) == b'f'
+    assert g.call('readlinkat', AT_FDCWD, g.cstr('f'), buf, 256) == -errno.EINVAL
+    # /proc/self/exe names the guest program, not python
+    exe = os.fsencode(os.path.abspath(EXE))
+    n = g.call('readlinkat', AT_FDCWD, g.cstr('/proc/self/exe'), buf, 256)
+    assert g.mem.read(buf, n) == exe
+    n = g.call('readlinkat', AT_FDCWD, g.cstr(f'/proc/{os.getpid()}/exe'), buf, 256)
+    assert g.mem.read(buf, n) == exe
+    assert g.call('readlinkat', AT_FDCWD, g.cstr('/proc/self/exe'), buf, 4) == 4
+    fd = g.call('openat', AT_FDCWD, g.cstr('/proc/self/exe'), O_RDONLY, 0)
+    assert g.call('read', fd, buf, 4) == 4 and g.mem.read(buf, 4) == b'\x7fELF'
+
+
+def test_proc_self_maps_and_cmdline(g):
+    fd = g.call('openat', AT_FDCWD, g.cstr('/proc/self/maps'), O_RDONLY, 0)
+    buf = g.alloc(8192)
+    n = g.call('read', fd, buf, 8192)
+    text = g.mem.read(buf, n).decode()
+    assert '[stack]' in text and os.path.abspath(EXE) in text and 'r-xp' in text
+    fd = g.call('openat', AT_FDCWD, g.cstr('/proc/self/cmdline'), O_RDONLY, 0)
+    n = g.call('read', fd, buf, 8192)
+    assert g.mem.read(buf, n) == os.fsencode(str(EXE)) + b'\0arg1\0'
+
+
+def test_dup_pipe_iov(g):
+    pfd = g.alloc(8)
+    assert g.call('pipe2', pfd, O_CLOEXEC) == 0
+    r, w = struct.unpack('<ii', g.mem.read(pfd, 8))
+    assert g.call('fcntl', r, abi.F_GETFD, 0) == abi.FD_CLOEXEC
+    # writev of three pieces, readv into two
+    parts = [b'abc', b'', b'defgh']
+    iov = g.alloc(48)
+    addrs = [g.alloc(8, x) for x in parts]
+    g.mem.write(iov, b''.join(struct.pack('<QQ', a, len(x)) for a, x in zip(addrs, parts)))
+    assert g.call('writev', w, iov, 3) == 8
+    b1, b2 = g.alloc(5), g.alloc(16)
+    g.mem.write(iov, struct.pack('<QQQQ', b1, 5, b2, 16))
+    assert g.call('readv', r, iov, 2) == 8
+    assert g.mem.read(b1, 5) == b'abcde' and g.mem.read(b2, 3) == b'fgh'
+    assert g.call('writev', w, iov, 5000) == -errno.EINVAL
+    # dup / dup3 / F_DUPFD
+    d = g.call('dup', w)
+    assert d > w
+    assert g.call('dup3', w, 40, O_CLOEXEC) == 40
+    assert g.call('fcntl', 40, abi.F_GETFD, 0) == abi.FD_CLOEXEC
+    assert g.call('dup3', w, w, 0) == -errno.EINVAL
+    assert g.call('fcntl', w, abi.F_DUPFD, 100) == 100
+    assert g.call('write', 40, g.alloc(2, b'XY'), 2) == 2
+    assert g.call('write', 100, g.alloc(1, b'Z'), 1) == 1
+    out = g.alloc(8)
+    assert g.call('read', r, out, 8) == 3 and g.mem.read(out, 3) == b'XYZ'
+    # the lowest free fd is reused
+    assert g.call('close', d) == 0
+    assert g.call('dup', 0) == d
+    # ioctl on a pipe: not a tty
+    assert g.call('ioctl', r, abi.TCGETS, g.alloc(64)) == -errno.ENOTTY
+    assert g.call('ioctl', r, abi.FIONREAD, out) == 0
+    assert g.call('ioctl', r, 0x12345678, out) == -errno.ENOTTY
+    # closing guest stdio does not close the host's
+    assert g.call('close', 1) == 0
+    os.fstat(1)
+
+
+def test_write_to_closed_pipe_is_epipe_and_sigpipe(g):
+    pfd = g.alloc(8)
+    assert g.call('pipe2', pfd, 0) == 0
+    r, w = struct.unpack('<ii', g.mem.read(pfd, 8))
+    assert g.call('close', r) == 0
+    assert g.call('write', w, g.alloc(1, b'x'), 1) == -errno.EPIPE
+    assert abi.SIGPIPE in g.p.signals.pending
+
+
+def test_efault(g):
+    assert g.call('write', 1, 0x10, 5) == -errno.EFAULT
+    assert g.call('read', 0, 0x10, 5) == -errno.EFAULT
+    assert g.call('openat', AT_FDCWD, 0x10, 0, 0) == -errno.EFAULT
+    assert g.call('fstat', 0, 0x10) == -errno.EFAULT
+    assert g.call('clock_gettime', 0, 0x10) == -errno.EFAULT
+    assert g.call('uname', 0) == -errno.EFAULT
+    # a buffer in read-only memory cannot be read into
+    ro = g.call('mmap', 0, 4096, 1, 0x22, -1, 0)
+    pfd = g.alloc(8)
+    g.call('pipe2', pfd, 0)
+    r, w = struct.unpack('<ii', g.mem.read(pfd, 8))
+    g.call('write', w, g.alloc(4, b'data'), 4)
+    assert g.call('read', r, ro, 4) == -errno.EFAULT
+
+
+def test_file_backed_mmap(g, tmp_path):
+    data = bytes(range(256)) * 40                   # 10240 bytes: 2.5 pages
+    (tmp_path / 'm').write_bytes(data)
+    fd = g.call('openat', AT_FDCWD, g.cstr('m'), O_RDONLY, 0)
+    a = g.call('mmap', 0, 3 * 4096, 1, 2, fd, 0)
+    assert a > 0 and a % 4096 == 0
+    assert g.mem.read(a, len(data)) == data
+    assert g.mem.read(a + len(data), 3 * 4096 - len(data)) == bytes(3 * 4096 - len(data))
+    b = g.call('mmap', 0, 4096, 3, 2, fd, 4096)    # private writable copy at offset 4096
+    assert g.mem.read(b, 4096) == data[4096:8192]
+    g.mem.write(b, b'changed')
+    assert (tmp_path / 'm').read_bytes() == data  # private: not written back
+    assert g.call('mmap', 0, 4096, 3, 1, fd, 0) == -errno.EACCES   # shared+write on O_RDONLY
+    assert g.call('mmap', 0, 4096, 1, 2, fd, 100) == -errno.EINVAL
+    text = g.p.mm.maps_text()
+    assert str(tmp_path / 'm') in text
+
+
+def test_mmap_fixed_and_noreplace(g):
+    a = g.call('mmap', 0, 8192, 3, 0x22, -1, 0)
+    assert g.call('mmap', a, 4096, 3, 0x22 | abi.MAP_FIXED_NOREPLACE, -1, 0) == -errno.EEXIST
+    g.mem.write(a + 4096, b'keep')
+    assert g.call('mmap', a, 4096, 3, 0x22 | abi.MAP_FIXED, -1, 0) == a
+    assert g.mem.read(a + 4096, 4) == b'keep'
+    assert g.call('mmap', a + 1, 4096, 3, 0x22 | abi.MAP_FIXED, -1, 0) == -errno.EINVAL
+    assert g.call('mmap', 0, 4096, 3, 0x20, -1, 0) == -errno.EINVAL    # no MAP_PRIVATE/SHARED
+    # a hint is honoured when free
+    hint = 0x300000000
+    assert g.call('mmap', hint, 4096, 3, 0x22, -1, 0) == hint
+
+
+def test_brk(g):
+    b0 = g.call('brk', 0)
+    assert b0 == g.p.mm.brk_start and b0 % 4096 == 0
+    assert g.call('brk', b0 + 100) == b0 + 100
+    g.mem.write(b0 + 50, b'x')
+    assert g.call('brk', b0 + 0x10000) == b0 + 0x10000
+    g.mem.write(b0 + 0xfff0, b'y')
+    assert g.call('brk', b0 - 4096) == b0 + 0x10000       # below the start: unchanged
+    assert g.call('brk', b0) == b0
+    assert not g.mem.is_mapped(b0 + 0x1000)
+    assert '[heap]' in g.p.mm.maps_text() or True
+
+
+def test_memory_limit_gives_enomem(tmp_path):
+    g = Guest(tmp_path, limit=32 << 20)
+    try:
+        assert g.call('mmap', 0, 64 << 20, 3, 0x22, -1, 0) == -errno.ENOMEM
+        b0 = g.call('brk', 0)
+        assert g.call('brk', b0 + (64 << 20)) == b0             # brk failure: old value
+        a = g.call('mmap', 0, 4 << 20, 3, 0x22, -1, 0)
+        assert a > 0
+        assert g.call('munmap', a, 4 << 20) == 0
+        assert g.call('mmap', 0, 4 << 20, 3, 0x22, -1, 0) > 0  # freed pages are reusable
+    finally:
+        g.close()
+
+
+def test_mremap_moves_and_keeps_data(g):
+    a = g.call('mmap', 0, 8192, 3, 0x22, -1, 0)
+    g.mem.write(a, b'first')
+    g.mem.write(a + 8192 - 4, b'last')
+    # block growth in place
+    assert g.call('mmap', a + 8192, 4096, 3, 0x22 | abi.MAP_FIXED, -1, 0) == a + 8192
+    assert g.call('mremap', a, 8192, 16384, 0, 0) == -errno.ENOMEM
+    b = g.call('mremap', a, 8192, 16384, abi.MREMAP_MAYMOVE, 0)
+    assert b > 0 and b != a
+    assert g.mem.read(b, 5) == b'first' and g.mem.read(b + 8188, 4) == b'last'
+    assert not g.mem.is_mapped(a)
+    assert g.call('mremap', b, 16384, 4096, 0, 0) == b
+    assert not g.mem.is_mapped(b + 4096)
+    assert g.call('mremap', b + 1, 4096, 4096, 0, 0) == -errno.EINVAL
+
+
+def test_mprotect_changes_permissions(g):
+    a = g.call('mmap', 0, 8192, 3, 0x22, -1, 0)
+    assert g.call('mprotect', a, 4096, 1) == 0
+    with pytest.raises(Exception):
+        g.mem.write(a, b'x')
+    g.mem.write(a + 4096, b'x')
+    assert g.call('mprotect', a, 4096, 0x100) == -errno.EINVAL
+    assert g.call('mprotect', a + 1, 4096, 1) == -errno.EINVAL
+    assert g.call('munmap', a + 4096, 4096) == 0
+    assert g.call('mprotect', a, 8192, 3) == -errno.ENOMEM
+
+
+def test_signal_bookkeeping(g):
+    act = g.alloc(32, struct.pack('<QQQQ', 0x401000, abi.SA_SIGINFO | abi.SA_RESTART, 0, 1 << 1))
+    old = g.alloc(32)
+    assert g.call('rt_sigaction', 10, act, 0, 8) == 0
+    assert g.call('rt_sigaction', 10, 0, old, 8) == 0
+    assert struct.unpack('<QQQQ', g.mem.read(old, 32)) == \
+        (0x401000, abi.SA_SIGINFO | abi.SA_RESTART, 0, 2)
+    assert g.call('rt_sigaction', 9, act, 0, 8) == -errno.EINVAL
+    assert g.call('rt_sigaction', 65, 0, old, 8) == -errno.EINVAL
+    assert g.call('rt_sigaction', 10, 0, old, 4) == -errno.EINVAL
+    s = g.alloc(8, struct.pack('<Q', (1 << 9) | (1 << 8)))   # SIGUSR1 | SIGKILL
+    o = g.alloc(8)
+    assert g.call('rt_sigprocmask', abi.SIG_BLOCK, s, o, 8) == 0
+    assert g.mem.u64(o) == 0
+    assert g.call('rt_sigprocmask', abi.SIG_SETMASK, 0, o, 8) == 0
+    assert g.mem.u64(o) == 1 << 9                            # SIGKILL cannot be blocked
+    assert g.call('rt_sigprocmask', 7, s, 0, 8) == -errno.EINVAL
+    # a blocked self-kill stays pending
+    assert g.call('kill', os.getpid(), 10) == 0
+    assert g.call('tgkill', os.getpid(), os.getpid(), 10) == 0
+    pend = g.alloc(8)
+    assert g.call('rt_sigpending', pend, 8) == 0 and g.mem.u64(pend) == 1 << 9
+    assert g.call('tgkill', os.getpid(), os.getpid() + 100000, 10) == -errno.ESRCH
+    assert g.call('kill', os.getpid(), 100) == -errno.EINVAL
+    # sigaltstack
+    ss = g.alloc(24, struct.pack('<QiiQ', 0x500000, 0, 0, 1 << 16))
+    oss = g.alloc(24)
+    assert g.call('sigaltstack', ss, oss) == 0
+    assert struct.unpack('<QiiQ', g.mem.read(oss, 24))[1] == abi.SS_DISABLE
+    assert g.call('sigaltstack', 0, oss) == 0
+    assert struct.unpack('<QiiQ', g.mem.read(oss, 24)) == (0x500000, 0, 0, 1 << 16)
+    small = g.alloc(24, struct.pack('<QiiQ', 0x500000, 0, 0, 1024))
+    assert g.call('sigaltstack', small, 0) == -errno.ENOMEM
+
+
+def test_exit_and_default_signal_action(g):
+    with pytest.raises(GuestExit) as ei:
+        g.call('exit_group', 300)
+    assert ei.value.status == 300 & 0xFF and ei.value.signal is None
+    g.call('tgkill', os.getpid(), os.getpid(), abi.SIGABRT)
+    with pytest.raises(GuestExit) as ei:
+        g.p.signals.deliver_pending()
+    assert ei.value.status == 134 and ei.value.signal == abi.SIGABRT
+    # ignored by default: SIGCHLD; SIG_IGN: dropped
+    g.call('kill', os.getpid(), abi.SIGCHLD)
+    g.p.signals.deliver_pending()
+    ign = g.alloc(32, struct.pack('<QQQQ', abi.SIG_IGN, 0, 0, 0))
+    g.call('rt_sigaction', abi.SIGTERM, ign, 0, 8)
+    g.call('kill', os.getpid(), abi.SIGTERM)
+    g.p.signals.deliver_pending()
+
+
+def test_identity_time_and_system_info(g):
+    assert g.call('getpid') == os.getpid() == g.call('gettid')
+    assert g.call('getppid') == os.getppid()
+    assert g.call('getuid') == os.getuid() and g.call('getegid') == os.getegid()
+    assert g.call('set_tid_address', 0x1234) == os.getpid()
+    assert g.call('set_robust_list', 0x1000, 24) == 0
+    assert g.call('rseq', 0, 32, 0, 0) == -errno.ENOSYS
+    u = g.alloc(390)
+    assert g.call('uname', u) == 0
+    raw = g.mem.read(u, 390)
+    assert raw[:65].rstrip(b'\0') == b'Linux'
+    assert raw[4 * 65:5 * 65].rstrip(b'\0') == b'aarch64'
+    ts = g.alloc(16)
+    before = time.time_ns()
+    assert g.call('clock_gettime', abi.CLOCK_REALTIME, ts) == 0
+    sec, ns = struct.unpack('<qq', g.mem.read(ts, 16))
+    assert abs(sec * 10**9 + ns - before) < 5 * 10**9
+    assert g.call('clock_gettime', 1, ts) == 0
+    assert g.call('clock_gettime', 99, ts) == -errno.EINVAL
+    assert g.call('clock_getres', 1, ts) == 0
+    assert g.call('gettimeofday', ts, 0) == 0
+    g.mem.write(ts, struct.pack('<qq', 0, 1_000_000))
+    t0 = time.monotonic()
+    assert g.call('nanosleep', ts, 0) == 0
+    assert g.call('clock_nanosleep', 1, 0, ts, 0) == 0
+    assert time.monotonic() - t0 >= 0.002
+    g.mem.write(ts, struct.pack('<qq', 0, 2_000_000_000))
+    assert g.call('nanosleep', ts, 0) == -errno.EINVAL
+    rnd = g.alloc(64)
+    assert g.call('getrandom', rnd, 64, 0) == 64
+    assert g.mem.read(rnd, 64) != bytes(64)
+    rl = g.alloc(16)
+    assert g.call('prlimit64', 0, abi.RLIMIT_STACK, 0, rl) == 0
+    assert struct.unpack('<QQ', g.mem.read(rl, 16))[0] == 8 << 20
+    g.mem.write(rl, struct.pack('<QQ', 1 << 20, abi.RLIM_INFINITY))
+    assert g.call('setrlimit', abi.RLIMIT_STACK, rl) == 0
+    assert g.call('getrlimit', abi.RLIMIT_STACK, rl) == 0
+    assert struct.unpack('<QQ', g.mem.read(rl, 16))[0] == 1 << 20
+    assert g.call('prlimit64', 0, abi.RLIMIT_NOFILE, 0, rl) == 0
+    mask = g.alloc(128)
+    n = g.call('sched_getaffinity', 0, 128, mask)
+    assert n >= 8 and int.from_bytes(g.mem.read(mask, n), 'little') != 0
+    assert g.call('sched_yield') == 0
+    si = g.alloc(112)
+    assert g.call('sysinfo', si) == 0
+    assert struct.unpack_from('<Q', g.mem.read(si, 112), 32)[0] > 0     # totalram
+    tms = g.alloc(32)
+    assert g.call('times', tms) > 0
+    ru = g.alloc(144)
+    assert g.call('getrusage', 0, ru) == 0
+
+
+def test_unknown_syscall_is_enosys_and_logged(tmp_path):
+    log = io.StringIO()
+    g = Guest(tmp_path, unimp=log)
+    try:
+        assert g.call(1000) == -errno.ENOSYS
+        assert g.call(NUMBERS['io_setup'], 0, 0) == -errno.ENOSYS
+        assert 'unimplemented syscall 1000' in log.getvalue()
+        assert 'io_setup' in log.getvalue()
+    finally:
+        g.close()
+
+
+def test_strace_format(tmp_path):
+    log = io.StringIO()
+    g = Guest(tmp_path, strace=log)
+    try:
+        g.call('openat', AT_FDCWD, g.cstr('/nonexistent/x'), O_RDWR | O_CREAT, 0o644)
+        g.call('brk', 0)
+        g.call('mprotect', g.scratch, 4096, 1)
+        g.call(1000)
+        lines = log.getvalue().splitlines()
+        pid = os.getpid()
+        assert f'{pid} openat(AT_FDCWD,"/nonexistent/x",O_RDWR|O_CREAT,0644) = -1 errno=2 ' \
+               f'(No such file or directory)' in lines
+        assert any(ln.startswith(f'{pid} brk(NULL) = 0x') for ln in lines)
+        assert f'{pid} mprotect(0x{g.scratch:016x},4096,PROT_READ) = 0' in lines or \
+            any('mprotect(' in ln and 'PROT_READ) = 0' in ln for ln in lines)
+        assert f'{pid} Unknown syscall 1000' in lines
+        with pytest.raises(GuestExit):
+            g.call('exit_group', 3)
+        assert log.getvalue().endswith(f'{pid} exit_group(3)\n')
+    finally:
+        g.close()
+
+
+def test_stdio_mapping(tmp_path):
+    r, w = os.pipe()
+    g = Guest(tmp_path, stdio=(None, w, w))
+    try:
+        assert g.call('read', 0, g.scratch, 1) == -errno.EBADF        # stdin closed
+        assert g.call('write', 1, g.alloc(3, b'out'), 3) == 3
+        assert g.call('write', 2, g.alloc(3, b'err'), 3) == 3
+        assert os.read(r, 16) == b'outerr'
+    finally:
+        g.close()
+        os.close(r)
+        os.close(w)
+
+
+def test_big_read_write_is_zero_copy_and_fast(g, tmp_path):
+    size = 8 << 20
+    data = os.urandom(size)
+    (tmp_path / 'big').write_bytes(data)
+    buf = g.call('mmap', 0, size, 3, 0x22, -1, 0)
+    fd = g.call('openat', AT_FDCWD, g.cstr('big'), O_RDONLY, 0)
+    t0 = time.perf_counter()
+    assert g.call('read', fd, buf, size) == size
+    out = g.call('openat', AT_FDCWD, g.cstr('copy'), O_CREAT | O_WRONLY, 0o644)
+    assert g.call('write', out, buf, size) == size
+    assert time.perf_counter() - t0 < 2.0
+    assert (tmp_path / 'copy').read_bytes() == data
+
+
+def test_signal_frame_and_sigreturn_roundtrip(g):
+    """Deliver a queued signal on an alternate stack, check the registers the handler gets and
+    the rt_sigframe contents, then rt_sigreturn restores everything (vector registers too)."""
+    import numpy as np
+    r = g.m.regs
+    V = cpu.OFF_V // 8
+    before = r.copy()
+    r[X:X + 31] = np.arange(100, 131, dtype=np.uint64)
+    r[cpu.OFF_PC // 8] = 0x400100
+    r[cpu.OFF_NZCV // 8] = 0x60000000
+    r[V:V + 64] = np.arange(1000, 1064, dtype=np.uint64)
+    r[cpu.OFF_FPCR // 8] = 0x3000000
+    saved = r.copy()
+    alt = g.call('mmap', 0, 1 << 16, 3, 0x22, -1, 0)
+    assert g.call('sigaltstack', g.alloc(24, struct.pack('<QiiQ', alt, 0, 0, 1 << 16)), 0) == 0
+    act = struct.pack('<QQQQ', 0x401234, abi.SA_SIGINFO | abi.SA_ONSTACK, 0, 1 << 11)
+    assert g.call('rt_sigaction', abi.SIGUSR1, g.alloc(32, act), 0, 8) == 0
+    r[:] = saved
+    g.p.signals.queue(abi.SIGUSR1)
+    g.p.signals.deliver_pending()
+    sp = int(r[cpu.OFF_SP // 8])
+    assert alt <= sp < alt + (1 << 16) and sp % 16 == 0
+    assert int(r[cpu.OFF_PC // 8]) == 0x401234
+    assert int(r[X]) == abi.SIGUSR1
+    assert int(r[X + 1]) == sp and int(r[X + 2]) == sp + 128
+    assert int(r[X + 30]) == g.p.signals.trampoline
+    assert g.mem.read(g.p.signals.trampoline, 8) == struct.pack('<II', 0xD2801168, 0xD4000001)
+    assert int(r[X + 29]) >= sp + abi.RT_SIGFRAME_SIZE
+    assert g.mem.read(int(r[X + 29]), 16) == struct.pack('<QQ', 129, 130)    # fp, lr
+    info = g.mem.read(sp, 128)
+    assert struct.unpack_from('<iii', info) == (abi.SIGUSR1, 0, abi.SI_USER)
+    mc = sp + 128 + 176
+    assert [g.mem.u64(mc + 8 + 8 * i) for i in range(31)] == list(range(100, 131))
+    assert g.mem.u64(mc + 264) == 0x400100 and g.mem.u64(mc + 272) == 0x60000000
+    magic, size, fpsr, fpcr = struct.unpack('<IIII', g.mem.read(mc + 288, 16))
+    assert (magic, size, fpcr) == (abi.FPSIMD_MAGIC, 528, 0x3000000)
+    assert g.mem.u64(mc + 288 + 16) == 1000 and g.mem.u64(mc + 288 + 16 + 8 * 63) == 1063
+    ss_sp, ss_flags = struct.unpack_from('<Qi', g.mem.read(sp + 128 + 16, 12))
+    assert ss_sp == alt and ss_flags == 0
+    # the handler's signal and sa_mask are blocked while it runs
+    assert g.p.signals.mask == (1 << 9) | (1 << 11)
+    # the handler clobbers registers, then returns through the trampoline
+    r[X:X + 31] = 7
+    r[V:V + 64] = 0
+    g.m.regs[X + 8] = NUMBERS['rt_sigreturn']
+    syscalls.handle(g.p)
+    assert (r == saved).all()
+    assert g.p.signals.mask == 0
+    del before
+
+
+def test_fault_with_handler_and_without(g):
+    """A SIGSEGV exit from the machine goes to the guest's handler, or kills with status 139."""
+    st = g.m.state
+    st['fault_addr'] = 0x10
+    st['exit_info'] = 0
+    g.m.regs[cpu.OFF_PC // 8] = 0x400200
+    with pytest.raises(GuestExit) as ei:
+        g.p.signals.fault(cpu.EXIT_SEGV)
+    assert ei.value.status == 139 and ei.value.signal == abi.SIGSEGV
+    act = struct.pack('<QQQQ', 0x401000, abi.SA_SIGINFO | abi.SA_RESETHAND, 0, 0)
+    assert g.call('rt_sigaction', abi.SIGSEGV, g.alloc(32, act), 0, 8) == 0
+    g.m.regs[cpu.OFF_PC // 8] = 0x400200
+    g.p.signals.fault(cpu.EXIT_SEGV)
+    assert int(g.m.regs[cpu.OFF_PC // 8]) == 0x401000
+    info = g.mem.read(int(g.m.regs[X + 1]), 24)
+    assert struct.unpack_from('<iiiiQ', info) == (11, 0, abi.SEGV_MAPERR, 0, 0x10)
+    assert g.p.signals.actions[abi.SIGSEGV].handler == abi.SIG_DFL      # SA_RESETHAND
+    # a second fault while SIGSEGV is blocked (inside the handler) is fatal
+    assert g.call('rt_sigaction', abi.SIGSEGV, g.alloc(32, act), 0, 8) == 0
+    with pytest.raises(GuestExit):
+        g.p.signals.fault(cpu.EXIT_SEGV)
