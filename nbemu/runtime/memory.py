@@ -85,64 +85,79 @@ class Memory:
             t[:, 1] = 1
 
     # ----- host page allocation -----
-    def _alloc_page(self):
-        if self.free_pages:
-            off = self.free_pages.pop()
-            self.arena[off:off + PAGE_SIZE] = 0
-            return off
-        if self.next_free + PAGE_SIZE > self.limit:
+    def _alloc_pages(self, n):
+        """Arena offsets of n zeroed pages."""
+        if n > self.pages_free():
             raise OutOfGuestMemory()
-        off = self.next_free
-        self.next_free += PAGE_SIZE
-        return off
+        reuse = min(n, len(self.free_pages))
+        offs = [self.free_pages.pop() for _ in range(reuse)]
+        for off in offs:
+            self.arena[off:off + PAGE_SIZE] = 0
+        fresh = n - reuse           # never handed out: still zero from calloc
+        offs.extend(range(self.next_free, self.next_free + fresh * PAGE_SIZE, PAGE_SIZE))
+        self.next_free += fresh * PAGE_SIZE
+        return np.array(offs, dtype=np.int64)
 
     def pages_free(self):
         return len(self.free_pages) + (self.limit - self.next_free) // PAGE_SIZE
+
+    def _blocks(self, addr, length, create):
+        """(L2 table or None, first index, end index) slices covering a page-aligned range."""
+        p = addr >> PAGE_SHIFT
+        end = p + ((length + PAGE_MASK) >> PAGE_SHIFT)
+        while p < end:
+            base = (p >> L2_BITS) << L2_BITS
+            hi = min(end, base + L2_ENTRIES)
+            yield self._l2_for(p, create), p - base, hi - base
+            p = hi
+
+    def _code_pages_in(self, addr, length):
+        lo, hi = addr >> PAGE_SHIFT, (addr + length + PAGE_MASK) >> PAGE_SHIFT
+        return [p for p in self.code_pages if lo <= p < hi]
 
     # ----- mapping -----
     def map(self, addr, length, prot):
         """Map fresh zeroed pages at [addr, addr+length), replacing what was there."""
         assert addr & PAGE_MASK == 0
         npages = (length + PAGE_MASK) >> PAGE_SHIFT
-        first = addr >> PAGE_SHIFT
-        already = sum(1 for p in range(first, first + npages) if self.pte(p))
+        already = sum(int(np.count_nonzero(t[lo:hi])) for t, lo, hi in self._blocks(addr, length, False)
+                      if t is not None)
         if npages - already > self.pages_free():
             raise OutOfGuestMemory()
         self.unmap(addr, length)
-        for p in range(first, first + npages):
-            self._set_pte(p, self._alloc_page() | PTE_VALID | (prot & PTE_PERMS))
+        offs = self._alloc_pages(npages)
+        i = 0
+        for t, lo, hi in self._blocks(addr, length, True):
+            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_PERMS))
+            i += hi - lo
         self.flush_tlbs()
 
     def unmap(self, addr, length):
-        first = addr >> PAGE_SHIFT
-        npages = (length + PAGE_MASK) >> PAGE_SHIFT
-        dropped_code = []
-        for p in range(first, first + npages):
-            e = self.pte(p)
-            if e:
-                self.free_pages.append(e & ~(PAGE_MASK))
-                self._set_pte(p, 0)
-                if p in self.code_pages:
-                    dropped_code.append(p)
+        dropped_code = self._code_pages_in(addr, length)
+        for t, lo, hi in self._blocks(addr, length, False):
+            if t is None:
+                continue
+            seg = t[lo:hi]
+            live = seg[seg != 0]
+            self.free_pages.extend((live & ~PAGE_MASK).tolist())
+            seg[:] = 0
         self.flush_tlbs()
-        self._forget_code(dropped_code)
+        self.forget_code(dropped_code)
 
     def protect(self, addr, length, prot):
-        first = addr >> PAGE_SHIFT
-        npages = (length + PAGE_MASK) >> PAGE_SHIFT
-        if not all(self.pte(p) for p in range(first, first + npages)):
+        blocks = list(self._blocks(addr, length, False))
+        if any(t is None or not np.all(t[lo:hi]) for t, lo, hi in blocks):
             return False
-        dropped_code = []
-        for p in range(first, first + npages):
-            e = self.pte(p)
-            self._set_pte(p, (e & ~PTE_PERMS) | (prot & PTE_PERMS))
-            if p in self.code_pages and not prot & PROT_EXEC:
-                dropped_code.append(p)
+        for t, lo, hi in blocks:
+            t[lo:hi] = (t[lo:hi] & ~PTE_PERMS) | (prot & PTE_PERMS)
         self.flush_tlbs()
-        self._forget_code(dropped_code)
+        if not prot & PROT_EXEC:
+            self.forget_code(self._code_pages_in(addr, length))
         return True
 
-    def _forget_code(self, pages):
+    def forget_code(self, pages):
+        """Translated code on these pages is gone (unmapped, made non-executable, overwritten
+        from Python): drop the write protection and tell the TB cache."""
         if pages:
             for p in pages:
                 self.clear_code(p)
@@ -164,47 +179,13 @@ class Memory:
                 self._set_pte(vpn, e & ~PTE_CODE)
             self.flush_tlbs()
 
-    def find_free(self, length, hint=0, lo=0x1000, hi=1 << 47, top_down=True):
-        """Lowest (or highest) unmapped range of `length` bytes in [lo, hi)."""
-        npages = (length + PAGE_MASK) >> PAGE_SHIFT
-        if hint and self._range_free(hint >> PAGE_SHIFT, npages):
-            return hint
-        lo_p, hi_p = lo >> PAGE_SHIFT, hi >> PAGE_SHIFT
-        p = hi_p - npages if top_down else lo_p
-        step = -1 if top_down else 1
-        while lo_p <= p <= hi_p - npages:
-            # skip fast over whole empty L2 tables
-            blocker = self._first_mapped(p, npages)
-            if blocker is None:
-                return p << PAGE_SHIFT
-            p = blocker - npages if top_down else blocker + 1
-        return None
-
-    def _range_free(self, first, npages):
-        return self._first_mapped(first, npages) is None
-
-    def _first_mapped(self, first, npages):
-        """The highest mapped page in [first, first+npages), or None."""
-        p = first + npages - 1
-        while p >= first:
-            i1 = p >> L2_BITS
-            if i1 >= L1_ENTRIES:
-                return p
-            t = self.l1[i1]
-            base = i1 << L2_BITS
-            if t == 0:
-                p = base - 1
-                continue
-            lo = max(first, base) - base
-            seg = self.l2[t - 1][lo:(p - base) + 1]
-            nz = np.flatnonzero(seg)
-            if len(nz):
-                return base + lo + int(nz[-1])
-            p = base - 1
-        return None
+    def range_free(self, first_page, npages):
+        """No page of [first_page, first_page+npages) is mapped."""
+        return not any(t is not None and np.any(t[lo:hi]) for t, lo, hi in
+                       self._blocks(first_page << PAGE_SHIFT, npages << PAGE_SHIFT, False))
 
     # ----- Python-side access (loader, syscalls) -----
-    def _span(self, addr, length, need):
+    def spans(self, addr, length, need):
         """Yield (arena offset, length) chunks for a guest range, checking permissions."""
         end = addr + length
         while addr < end:
@@ -218,20 +199,20 @@ class Memory:
     def read(self, addr, length, need=PTE_R):
         if length == 0:
             return b''
-        return b''.join(self.arena[o:o + n].tobytes() for o, n in self._span(addr, length, need))
+        return b''.join(self.arena[o:o + n].tobytes() for o, n in self.spans(addr, length, need))
 
     def write(self, addr, data, need=PTE_W):
         """Write bytes to guest memory. need=0 ignores permissions (the loader)."""
         data = memoryview(bytes(data))
         pos = 0
         code_hit = []
-        for o, n in self._span(addr, len(data), need):
+        for o, n in self.spans(addr, len(data), need):
             self.arena[o:o + n] = np.frombuffer(data[pos:pos + n], dtype=np.uint8)
             p = (addr + pos) >> PAGE_SHIFT
             if p in self.code_pages:
                 code_hit.append(p)
             pos += n
-        self._forget_code(code_hit)
+        self.forget_code(code_hit)
 
     def read_cstr(self, addr, limit=1 << 20):
         out = bytearray()

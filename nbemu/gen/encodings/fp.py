@@ -183,6 +183,7 @@ _FMISC = {
     (0, 0, 0x1f): (F.simd_fpmisc, F.U_RINT64Z), (1, 0, 0x1f): (F.simd_fpmisc, F.U_RINT64X),
     (0, 1, 0x0f): (F.simd_fpmisc, F.U_ABS), (1, 1, 0x0f): (F.simd_fpmisc, F.U_NEG),
     (1, 1, 0x1f): (F.simd_fpmisc, F.U_SQRT),
+    (0, 1, 0x1d): (F.simd_fpmisc, F.U_RECPE), (1, 1, 0x1d): (F.simd_fpmisc, F.U_RSQRTE),
     (0, 0, 0x1a): (F.simd_fpcvt, F.RM_N), (0, 0, 0x1b): (F.simd_fpcvt, F.RM_M),
     (0, 0, 0x1c): (F.simd_fpcvt, F.RM_A), (0, 0, 0x1d): (F.simd_fpcvt, F.CV_SCVTF),
     (0, 1, 0x1a): (F.simd_fpcvt, F.RM_P), (0, 1, 0x1b): (F.simd_fpcvt, F.RM_Z),
@@ -219,6 +220,10 @@ def _fmisc_ft(f, scalar, key, ft):
         if scalar:
             return None
         return (F.simd_fpcvt_len, (F.CL_FCVTL, f.rd, f.rn, f.sz, f.q))
+    if key in ((0, 1, 0x1c), (1, 1, 0x1c)):                 # URECPE / URSQRTE
+        if scalar or ft != 0:
+            return None
+        return (F.simd_fpmisc, (F.U_URECPE if f.u == 0 else F.U_URSQRTE, f.rd, f.rn, 0, f.q))
     if scalar and key == (0, 1, 0x1f):                       # FRECPX
         return (F.simd_fpmisc, (F.U_RECPX, f.rd, f.rn, ft, 2))
     e = _FMISC.get(key)
@@ -226,7 +231,7 @@ def _fmisc_ft(f, scalar, key, ft):
         return None
     h, op = e
     if scalar:
-        if h is F.simd_fpmisc:
+        if h is F.simd_fpmisc and op not in (F.U_RECPE, F.U_RSQRTE):
             return None
         q = 2
     else:

@@ -350,19 +350,29 @@ _ELEM_L = {0b0010: S.L_MLAL, 0b0110: S.L_MLSL, 0b1010: S.L_MULL}
 _ELEM_SQ = {0b0011: S.L_SQDMLAL, 0b0111: S.L_SQDMLSL, 0b1011: S.L_SQDMULL}
 
 
-def _by_elem(f):
+def _by_elem(f, scalar=False):
     if f.size not in (1, 2):
         return None
     idx, rm = _elem_index(f)
     key = (f.u, f.opc)
+    q = 2 if scalar else f.q
     if key in _ELEM:
-        return (S.simd_elem, (_ELEM[key], f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
-    if f.opc in _ELEM_L:
+        if scalar and _ELEM[key] not in (S.E_SQDMULH, S.E_SQRDMULH):
+            return None
+        return (S.simd_elem, (_ELEM[key], f.rd, f.rn, rm, f.size, (idx << 2) | q))
+    if f.opc in _ELEM_L and not scalar:
         op = _ELEM_L[f.opc] | (32 if f.u == 0 else 0)
-        return (S.simd_elem_long, (op, f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
+        return (S.simd_elem_long, (op, f.rd, f.rn, rm, f.size, (idx << 2) | q))
     if f.opc in _ELEM_SQ and f.u == 0:
-        return (S.simd_elem_long, (_ELEM_SQ[f.opc], f.rd, f.rn, rm, f.size, (idx << 1) | f.q))
+        return (S.simd_elem_long, (_ELEM_SQ[f.opc], f.rd, f.rn, rm, f.size, (idx << 2) | q))
     return None
+
+
+def _scalar_three_diff(f):
+    if f.u or f.size not in (1, 2) or f.opc not in (0b1001, 0b1011, 0b1101):
+        return None
+    op = {0b1001: S.L_SQDMLAL, 0b1011: S.L_SQDMLSL, 0b1101: S.L_SQDMULL}[f.opc]
+    return (S.simd_3diff, (op, f.rd, f.rn, f.rm, f.size, 2))
 
 
 def _rows(name, layout, fn, helpers):
@@ -407,6 +417,8 @@ PATTERNS = (
           lambda f: _shift_imm(f, True), (S.simd_shift_imm, S.simd_narrow)) +
     _rows('AdvSIMD three different', '0 q:1 u:1 01110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _three_diff, (S.simd_3diff,)) +
+    _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
+          _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,
           (S.simd_perm,)) +
     _rows('EXT', '0 q:1 101110 00 0 rm:5 0 imm4:4 0 rn:5 rd:5',
@@ -416,5 +428,8 @@ PATTERNS = (
           lambda f: (S.simd_tbl, (f.rd, f.rn, f.rm, f.len + 1, f.op, f.q)), (S.simd_tbl,)) +
     _rows('AdvSIMD vector x indexed element (integer)',
           '0 q:1 u:1 01111 size:2 L:1 M:1 rm:4 opc:4 H:1 0 rn:5 rd:5', _by_elem,
-          (S.simd_elem, S.simd_elem_long))
+          (S.simd_elem, S.simd_elem_long)) +
+    _rows('AdvSIMD scalar x indexed element (integer)',
+          '01 u:1 11111 size:2 L:1 M:1 rm:4 opc:4 H:1 0 rn:5 rd:5',
+          lambda f: _by_elem(f, True), (S.simd_elem, S.simd_elem_long))
 )

@@ -251,15 +251,20 @@ def es_fma64(a, b, c, r):
     k = ea + eb
     csign = I(0)
     if k > 1000:
-        if c != 0.0 and _exp64(c) < -900:
-            csign = _sgn(c)
+        # huge product: scale everything by 2**-k; addends that scaling would make inexact are
+        # negligible except as a tie-breaker
+        fb = I(0)
+        if c != 0.0 and _exp64(c) - k < -1000:
+            fb = _sgn(c)
             c = 0.0
-        if ea >= eb:
-            a = _ldexp(a, -64)
-        else:
-            b = _ldexp(b, -64)
-        c = _ldexp(c, -64)
-        r = _ldexp(r, -64)
+        if r != 0.0 and _exp64(r) - k < -1000:
+            fb = -_sgn(r)
+            r = 0.0
+        csign = fb
+        a = _ldexp(a, -ea)
+        b = _ldexp(b, -eb)
+        c = _ldexp(c, -k)
+        r = _ldexp(r, -k)
     elif k < -960:
         kk = -k
         if (c != 0.0 and _exp64(c) + kk > 1000) or (r != 0.0 and _exp64(r) + kk > 1000):
@@ -320,6 +325,33 @@ def finish(rb, es, ft, fpcr, ovf):
     return (rb & sb) | mag, fl
 
 
+@njit
+def finish_ovf(rb, es, ft, fpcr, ovf, below):
+    """finish() for a result that may have overflowed in round-to-nearest: `below` tells that
+    the exact magnitude is under 2**(emax+1) (= MAX + ulp), where the directed modes that round
+    toward zero give MAX without overflow."""
+    if ovf and below and fpcr_mode(fpcr) != RM_N:
+        sb = sign_bit(ft)
+        neg = (rb & sb) != ZERO
+        return finish((rb & sb) | (inf_bits(ft) - ONE), I(-1) if neg else I(1), ft, fpcr, False)
+    return finish(rb, es, ft, fpcr, ovf)
+
+
+TWO1023 = 8.98846567431158e+307        # 2**1023
+TWO128 = 3.402823669209385e+38         # 2**128
+
+
+@njit
+def _below_sum(s, err, lim):
+    """|s + err| < lim, for s = RN(s + err)."""
+    a = abs(s)
+    if a < lim:
+        return True
+    if a > lim:
+        return False
+    return (err < 0.0) if s > 0.0 else (err > 0.0)
+
+
 # ----- conversions between host floats and bits -----
 @njit
 def h_to_f64(h):
@@ -353,7 +385,7 @@ def from_f64(x, ft, fpcr):
         r = F32(x)
         rb = b32(r)
         if np.isinf(r) and not np.isinf(x):
-            return finish(rb, I(0), ft, fpcr, True)
+            return finish_ovf(rb, I(0), ft, fpcr, True, abs(x) < TWO128)
         return finish(rb, _sgn(x - F64(r)), ft, fpcr, False)
     # half: round to nearest even by hand
     sgnb = U(0x8000) if (b64(x) >> U(63)) else ZERO
@@ -378,7 +410,7 @@ def from_f64(x, ft, fpcr):
     es = _sgn(ax - v)
     if sgnb:
         es = -es
-    return finish(sgnb | mag, es, ft, fpcr, mag == U(0x7C00))
+    return finish_ovf(sgnb | mag, es, ft, fpcr, mag == U(0x7C00), ax < 65536.0)
 
 
 # ----- arithmetic -----
@@ -482,7 +514,16 @@ def arith2(op, a, b, ft, fpcr):
             r = x * y
         ovf = np.isinf(r)
         es = I(0)
-        if not ovf:
+        below = False
+        if ovf:
+            if op == OP_DIV:
+                below = es_fma64(TWO1023, abs(y), 0.0, abs(x) * 0.5) > 0
+            elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
+                s, err = _two_sum(x * 0.5, y * 0.5)
+                below = _below_sum(s, err, TWO1023)
+            else:
+                below = es_fma64(abs(x) * 0.5, abs(y), 0.0, TWO1023) < 0
+        else:
             if op == OP_DIV:
                 es = -es_fma64(r, y, 0.0, x) * _sgn(y)
             elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
@@ -505,7 +546,17 @@ def arith2(op, a, b, ft, fpcr):
         rd = F64(rs)
         ovf = np.isinf(rs)
         es = I(0)
-        if not ovf:
+        below = False
+        if ovf:
+            if op == OP_DIV:
+                qd = xd / yd
+                below = _below_sum(qd, F64(_sgn(xd - qd * yd) * _sgn(yd)), TWO128)
+            elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
+                s, err = _two_sum(xd, yd)
+                below = _below_sum(s, err, TWO128)
+            else:
+                below = abs(xd * yd) < TWO128
+        else:
             if op == OP_DIV:
                 es = _sgn(xd - rd * yd) * _sgn(yd)
             elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
@@ -527,6 +578,8 @@ def arith2(op, a, b, ft, fpcr):
                 rb = rb2
         elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
             rb, f3 = from_f64(xd + yd, ft, fpcr)
+            if xd + yd == 0.0 and fpcr_mode(fpcr) == RM_M:
+                rb = sb
         else:
             rb, f3 = from_f64(xd * yd, ft, fpcr)
         if op == OP_ABD:
@@ -537,7 +590,7 @@ def arith2(op, a, b, ft, fpcr):
     if op == OP_ADD or op == OP_SUB or op == OP_ABD:
         if es == 0 and is_zero(rb, ft) and fpcr_mode(fpcr) == RM_M:
             rb = sb
-    r2, f3 = finish(rb, es, ft, fpcr, ovf)
+    r2, f3 = finish_ovf(rb, es, ft, fpcr, ovf, below)
     if op == OP_ABD:
         r2 &= ~sb
     if op == OP_NMUL:
@@ -583,7 +636,13 @@ def muladd(a, b, cc, ft, fpcr):
         z = f64(a)
         r = fma64(x, y, z)
         ovf = np.isinf(r)
-        es = I(0) if ovf else es_fma64(x, y, z, r)
+        below = False
+        if ovf:
+            es = I(0)
+            sr = 1.0 if r > 0.0 else -1.0
+            below = es_fma64(x * 0.5, y, z * 0.5, sr * TWO1023) * I(sr) < 0
+        else:
+            es = es_fma64(x, y, z, r)
         rb = b64(r)
     elif ft == FT_S:
         xs = f32(b)
@@ -592,19 +651,25 @@ def muladd(a, b, cc, ft, fpcr):
         rs = fma32(xs, ys, zs)
         ovf = np.isinf(rs)
         es = I(0)
-        if not ovf:
+        below = False
+        if ovf:
+            s, err = _two_sum(F64(xs) * F64(ys), F64(zs))
+            below = _below_sum(s, err, TWO128)
+        else:
             es = sign_sum4(F64(xs) * F64(ys), F64(zs), -F64(rs), 0.0)
         rb = b32(rs)
     else:
         p = h_to_f64(b) * h_to_f64(cc)       # exact
         s, err = _two_sum(p, h_to_f64(a))
         rb, f4 = from_f64(s, ft, fpcr)
+        if s == 0.0 and err == 0.0:
+            rb = sb if fpcr_mode(fpcr) == RM_M else ZERO
         if err != 0.0 and (f4 & IXC) == ZERO:
             rb, f4 = finish(rb, _sgn(err), ft, fpcr, False)
         return rb, fl | f4
     if es == 0 and is_zero(rb, ft):
         rb = sb if fpcr_mode(fpcr) == RM_M else ZERO
-    r2, f5 = finish(rb, es, ft, fpcr, ovf)
+    r2, f5 = finish_ovf(rb, es, ft, fpcr, ovf, below)
     return r2, fl | f5
 
 
@@ -1266,7 +1331,131 @@ def simd_fppair(c, op, rd, rn, rm, ft, q):
     set_v(c, rd, lo, hi)
 
 
-U_RECPX = 16
+U_RECPX, U_RECPE, U_RSQRTE, U_URECPE, U_URSQRTE = 16, 17, 18, 19, 20
+
+
+@njit
+def recip_estimate(a):
+    """RecipEstimate: a in 256..511 (0.5 <= x < 1 in 1/512 steps) -> 256..511."""
+    a = a * 2 + 1
+    b = (1 << 19) // a
+    return (b + 1) // 2
+
+
+@njit
+def rsqrt_estimate(a):
+    """RecipSqrtEstimate: a in 128..511 (0.25 <= x < 1) -> 256..511."""
+    if a < 256:
+        a = a * 2 + 1
+    else:
+        a = (a >> 1) << 1
+        a = (a + 1) * 2
+    # b = the largest integer with a * b * b < 2**28 (then b >= 512)
+    b = I(np.sqrt(F64(1 << 28) / F64(a))) + 1
+    while a * b * b >= (1 << 28):
+        b -= 1
+    while a * (b + 1) * (b + 1) < (1 << 28):
+        b += 1
+    if b < 512:
+        b = 512
+    return (b + 1) // 2
+
+
+@njit
+def _recpe(a, ft, fpcr):
+    """FRECPE (FPRecipEstimate)."""
+    a, fl = flush_in(a, ft, fpcr)
+    sb = a & sign_bit(ft)
+    if is_nan(a, ft):
+        return nan_result(a, ft, fpcr), fl | (IOC if is_snan(a, ft) else ZERO)
+    if is_inf(a, ft):
+        return sb, fl
+    if is_zero(a, ft):
+        return sb | inf_bits(ft), fl | DZC
+    n = nbits(ft)
+    fb = fbits_(ft)
+    x = abs(to_f64(a, ft))
+    small = 1.52587890625e-05 if n == 16 else (2.938735877055719e-39 if n == 32 else
+                                              5.562684646268003e-309)
+    if x < small:
+        mode = fpcr_mode(fpcr)
+        to_inf = mode == RM_N or (mode == RM_P and sb == ZERO) or (mode == RM_M and sb != ZERO)
+        r = sb | (inf_bits(ft) if to_inf else inf_bits(ft) - ONE)
+        return r, fl | OFC | IXC
+    big = 16384.0 if n == 16 else (8.507059173023462e+37 if n == 32 else 4.49423283715579e+307)
+    if (fpcr >> U(24)) & ONE and n != 16 and x >= big:
+        return sb, fl | UFC
+    frac = (a & ((ONE << U(fb)) - ONE)) << U(52 - fb)
+    exp = I((a >> U(fb)) & (inf_bits(ft) >> U(fb)))
+    if exp == 0:
+        if (frac >> U(51)) & ONE == ZERO:
+            exp = I(-1)
+            frac = (frac << U(2)) & U(0xFFFFFFFFFFFFF)
+        else:
+            frac = (frac << ONE) & U(0xFFFFFFFFFFFFF)
+    scaled = I(U(256) | (frac >> U(44)))
+    if n == 16:
+        rexp = 29 - exp
+    elif n == 32:
+        rexp = 253 - exp
+    else:
+        rexp = 2045 - exp
+    est = recip_estimate(scaled)
+    frac = (U(est) & U(0xFF)) << U(44)
+    if rexp == 0:
+        frac = (ONE << U(51)) | (frac >> ONE)
+    elif rexp == -1:
+        frac = (ONE << U(50)) | (frac >> U(2))
+        rexp = 0
+    return sb | (U(rexp) << U(fb)) | (frac >> U(52 - fb)), fl
+
+
+@njit
+def _rsqrte(a, ft, fpcr):
+    """FRSQRTE (FPRSqrtEstimate)."""
+    a, fl = flush_in(a, ft, fpcr)
+    sb = a & sign_bit(ft)
+    if is_nan(a, ft):
+        return nan_result(a, ft, fpcr), fl | (IOC if is_snan(a, ft) else ZERO)
+    if is_zero(a, ft):
+        return sb | inf_bits(ft), fl | DZC
+    if sb:
+        return default_nan(ft), fl | IOC
+    if is_inf(a, ft):
+        return ZERO, fl
+    n = nbits(ft)
+    fb = fbits_(ft)
+    frac = (a & ((ONE << U(fb)) - ONE)) << U(52 - fb)
+    exp = I((a >> U(fb)) & (inf_bits(ft) >> U(fb)))
+    if exp == 0:
+        while (frac >> U(51)) & ONE == ZERO:
+            frac = (frac << ONE) & U(0xFFFFFFFFFFFFF)
+            exp -= 1
+        frac = (frac << ONE) & U(0xFFFFFFFFFFFFF)
+    if exp & 1 == 0:
+        scaled = I(U(256) | (frac >> U(44)))
+    else:
+        scaled = I(U(128) | (frac >> U(45)))
+    if n == 16:
+        rexp = (44 - exp) // 2
+    elif n == 32:
+        rexp = (380 - exp) // 2
+    else:
+        rexp = (3068 - exp) // 2
+    est = rsqrt_estimate(scaled)
+    return (U(rexp) << U(fb)) | ((U(est) & U(0xFF)) << U(fb - 8)), fl
+
+
+@njit
+def _urecpe(a, sqrt):
+    """URECPE / URSQRTE on a 32-bit element."""
+    if sqrt:
+        if (a >> U(30)) == ZERO:
+            return U(0xFFFFFFFF)
+        return U(rsqrt_estimate(I(a >> U(23)))) << U(23)
+    if (a >> U(31)) == ZERO:
+        return U(0xFFFFFFFF)
+    return U(recip_estimate(I(a >> U(23)))) << U(23)
 
 
 @njit
@@ -1298,6 +1487,12 @@ def fpmisc_elem(op, a, ft, fpcr):
         return round_int(a, ft, fpcr, I(-1), False)
     if op == U_RECPX:
         return _recpx(a, ft, fpcr)
+    if op == U_RECPE:
+        return _recpe(a, ft, fpcr)
+    if op == U_RSQRTE:
+        return _rsqrte(a, ft, fpcr)
+    if op == U_URECPE or op == U_URSQRTE:
+        return _urecpe(a, op == U_URSQRTE), ZERO
     if op >= U_RINT32Z:
         return round_int_n(a, ft, fpcr, RM_Z if (op & 1) == 0 else I(-1),
                            32 if op <= U_RINT32X else 64)
@@ -1306,7 +1501,8 @@ def fpmisc_elem(op, a, ft, fpcr):
 
 @njit
 def simd_fpmisc(c, op, rd, rn, ft, q):
-    """FABS FNEG FSQRT FRINTN/P/M/Z/A/X/I FRINT32/64Z/X (vector), FRECPX (scalar)."""
+    """FABS FNEG FSQRT FRINTN/P/M/Z/A/X/I FRINT32/64Z/X (vector), FRECPE FRSQRTE (vector and
+    scalar), URECPE URSQRTE (vector, 32-bit), FRECPX (scalar)."""
     fpcr = fpcr_of(c)
     size = _esize(ft)
     nlo = v_lo(c, rn)

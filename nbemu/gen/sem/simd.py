@@ -654,7 +654,7 @@ def _sqdmull(a, b, size):
 def simd_3diff(c, op, rd, rn, rm, size, q):
     """Three different: [SU]ADDL [SU]ADDW [SU]SUBL [SU]SUBW [SU]ABAL [SU]ABDL [SU]MLAL [SU]MLSL
     [SU]MULL (op | 32 = signed), ADDHN RADDHN SUBHN RSUBHN, PMULL (8-bit), SQDMULL SQDMLAL
-    SQDMLSL. PMULL with size 3 is the 64x64 -> 128-bit carry-less multiply. size is the narrow element size; q selects the upper halves (the '2' forms)."""
+    SQDMLSL (also scalar, q=2). PMULL with size 3 is the 64x64 -> 128-bit carry-less multiply. size is the narrow element size; q selects the upper halves (the '2' forms)."""
     signed = op >= 32
     op &= 31
     ws = size + 1
@@ -677,8 +677,8 @@ def simd_3diff(c, op, rd, rn, rm, size, q):
         else:
             set_v(c, rd, r, ZERO)
         return
-    src_n = nhi if q else nlo
-    src_m = mhi if q else mlo
+    src_n = nhi if q == 1 else nlo
+    src_m = mhi if q == 1 else mlo
     if op == L_PMULL and size == 3:
         lo = ZERO
         hi = ZERO
@@ -694,7 +694,7 @@ def simd_3diff(c, op, rd, rn, rm, size, q):
     lo = ZERO
     hi = ZERO
     sat = False
-    for i in range(8 >> size):
+    for i in range(1 if q == 2 else 8 >> size):
         bm = (src_m >> U(i << (size + 3))) & emask(size)
         if op == L_ADDW or op == L_SUBW:
             a = eget(nlo, nhi, i, ws)
@@ -951,9 +951,10 @@ E_MUL, E_MLA, E_MLS, E_SQDMULH, E_SQRDMULH = range(5)
 
 @njit
 def simd_elem(c, op, rd, rn, rm, size, idxq):
-    """MUL/MLA/MLS/SQDMULH/SQRDMULH (by element): idxq = index << 1 | q."""
-    idx = idxq >> 1
-    q = idxq & 1
+    """MUL/MLA/MLS/SQDMULH/SQRDMULH (by element; SQDMULH/SQRDMULH also scalar, q=2):
+    idxq = index << 2 | q."""
+    idx = idxq >> 2
+    q = idxq & 3
     b = eget(v_lo(c, rm), v_hi(c, rm), idx, size)
     nlo = v_lo(c, rn)
     nhi = v_hi(c, rn)
@@ -983,21 +984,21 @@ def simd_elem(c, op, rd, rn, rm, size, idxq):
 @njit
 def simd_elem_long(c, op, rd, rn, rm, size, idxq):
     """[SU]MULL/[SU]MLAL/[SU]MLSL/SQDMULL/SQDMLAL/SQDMLSL (by element), with '2' forms: op is
-    an L_* selector (| 32 for signed); idxq = index << 1 | q."""
-    idx = idxq >> 1
-    q = idxq & 1
+    an L_* selector (| 32 for signed); idxq = index << 2 | q (q=2: scalar SQDMULL/SQDMLAL/SQDMLSL)."""
+    idx = idxq >> 2
+    q = idxq & 3
     signed = op >= 32
     op &= 31
     ws = size + 1
     bm = eget(v_lo(c, rm), v_hi(c, rm), idx, size)
     b = U(sx(bm, size)) if signed else bm
-    src = v_hi(c, rn) if q else v_lo(c, rn)
+    src = v_hi(c, rn) if q == 1 else v_lo(c, rn)
     dlo = v_lo(c, rd)
     dhi = v_hi(c, rd)
     lo = ZERO
     hi = ZERO
     sat = False
-    for i in range(8 >> size):
+    for i in range(1 if q == 2 else 8 >> size):
         am = (src >> U(i << (size + 3))) & emask(size)
         a = U(sx(am, size)) if signed else am
         d = eget(dlo, dhi, i, ws)

@@ -16,7 +16,7 @@ def spans(mem, addr, length, write):
     out = []
     got = 0
     try:
-        for off, n in mem._span(addr, length, PTE_W if write else PTE_R):
+        for off, n in mem.spans(addr, length, PTE_W if write else PTE_R):
             if out and out[-1][0] + out[-1][1] == off:
                 out[-1] = (out[-1][0], out[-1][1] + n)
             else:
@@ -49,7 +49,7 @@ def note_written(mem, addr, length):
         hit = [p for p in range(first, last + 1) if p in code] if last - first < 4096 else \
             [p for p in code if first <= p <= last]
         if hit:
-            mem._forget_code(hit)
+            mem.forget_code(hit)
 
 
 def batches(vs):

@@ -103,7 +103,7 @@ class AddressSpace:
 
     def is_free(self, start, end):
         return not any(v.start < end and v.end > start for v in self.vmas) and \
-            self.mem._range_free(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT)
+            self.mem.range_free(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT)
 
     # ----- mapping primitives -----
     def map(self, addr, length, prot, name='', offset=0, shared=False, anon=True):
@@ -204,7 +204,7 @@ class AddressSpace:
 def _raw_spans(mem, addr, length):
     out = []
     got = 0
-    for off, n in mem._span(addr, length, 0):
+    for off, n in mem.spans(addr, length, 0):
         if out and out[-1][0] + out[-1][1] == off:
             out[-1] = (out[-1][0], out[-1][1] + n)
         else:
