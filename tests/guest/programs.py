@@ -80,6 +80,10 @@ PROGRAMS = [
        stderr=QEMU_SIGILL_STDERR, insns=6206),
     _p("segv", small=True, exit_status=128 + 11, signal=11,
        stderr=QEMU_SIGSEGV_STDERR, insns=6178),
+    # self-modifying / run-time generated code: patched RWX pages, mprotect W^X cycles,
+    # munmap+mmap and mremap over code, page-crossing STR/STP into code, memcpy and read(2)
+    # into code (tests/test_smc.py)
+    _p("smc", small=True, insns=285535),
 ]
 
 # Informational: executed guest instructions, measured with
@@ -111,6 +115,7 @@ PROGRAMS = [
 #   exit_code                7088       7157   yes
 #   illegal                  6206       6243   yes
 #   segv                     6178       6210   yes
+#   smc                    285535     285071   yes
 
 # Programs whose stdout must be identical to each other.
 SAME_OUTPUT = [("opt_O0", "opt_O3")]
