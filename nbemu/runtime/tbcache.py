@@ -72,6 +72,33 @@ class TBCache:
         self.translated += 1
         return row
 
+    def _home(self, row):
+        return int(_hash(np.uint64(self.tbs[row, TB_PC]), len(self.table) - 1))
+
+    def _remove_table(self, row):
+        """Delete a row from the linear-probing table by backward shift, so later probes still
+        find every other TB (no tombstones, no rebuild)."""
+        table, mask = self.table, len(self.table) - 1
+        i = self._home(row)
+        while table[i] != row + 1:
+            if table[i] == 0:
+                return
+            i = (i + 1) & mask
+        j = i
+        while True:
+            table[i] = 0
+            while True:
+                j = (j + 1) & mask
+                if table[j] == 0:
+                    return
+                k = self._home(table[j] - 1)
+                # the entry at j may stay unless its home lies cyclically outside (i, j]
+                if (i < k <= j) if i <= j else (k > i or k <= j):
+                    continue
+                break
+            table[i] = table[j]
+            i = j
+
     def invalidate_pages(self, pages):
         dropped = 0
         for p in pages:
@@ -79,12 +106,8 @@ class TBCache:
                 if self.live[row]:
                     self.live[row] = False
                     self.tbs[row, TB_ENTRY] = 0
+                    self._remove_table(row)
                     dropped += 1
-        if dropped:
-            self.table[:] = 0
-            for row in range(self.n_tbs):
-                if self.live[row]:
-                    self._insert_table(int(np.uint64(self.tbs[row, TB_PC])), row)
         return dropped
 
     def flush(self):
