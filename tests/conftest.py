@@ -38,6 +38,8 @@ def run_nbemu_cli(args, stdin=None, env=None, cwd=None, timeout=900):
     e = dict(env if env is not None else os.environ)
     if not any(a.startswith('--cache-dir') for a in args) and 'NBEMU_CACHE_DIR' not in e:
         args = ['--cache-dir', shared_cache_dir()] + list(args)
-    return subprocess.run([sys.executable, '-m', 'nbemu'] + list(args), input=stdin,
+    # run this checkout's nbemu whatever is installed, without touching the guest's environment
+    launcher = f'import sys; sys.path.insert(0, {str(ROOT)!r}); from nbemu.cli import main; sys.exit(main())'
+    return subprocess.run([sys.executable, '-c', launcher] + list(args), input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
                           capture_output=True, env=e, cwd=cwd or ROOT, timeout=timeout)
