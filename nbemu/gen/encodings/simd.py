@@ -5,8 +5,6 @@ nbemu/gen/sem/simd.py and its operation selector, or return None for unallocated
 implemented) combinations. Scalar forms pass q=2 to the element-wise helpers: one element, the
 rest of the register cleared. The AdvSIMD FP groups live in nbemu/gen/encodings/fp.py.
 """
-import struct
-
 from ..decode import Pattern
 from ..sem import simd as S
 

@@ -515,22 +515,30 @@ def arith2(op, a, b, ft, fpcr):
         ovf = np.isinf(r)
         es = I(0)
         below = False
-        if ovf:
-            if op == OP_DIV:
-                below = es_fma64(TWO1023, abs(y), 0.0, abs(x) * 0.5) > 0
-            elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
+        if op == OP_ADD or op == OP_SUB or op == OP_ABD:
+            if ovf:
                 s, err = _two_sum(x * 0.5, y * 0.5)
                 below = _below_sum(s, err, TWO1023)
             else:
-                below = es_fma64(abs(x) * 0.5, abs(y), 0.0, TWO1023) < 0
-        else:
-            if op == OP_DIV:
-                es = -es_fma64(r, y, 0.0, x) * _sgn(y)
-            elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
                 s, err = _two_sum(x, y)
                 es = _sgn(err)
+        else:
+            # one exact-sign evaluation of p*q + 0 - rr, chosen per case
+            if ovf:
+                if op == OP_DIV:      # |x/y| < 2**1024  <=>  2**1023*|y| - |x|/2 > 0
+                    p, q, rr, mul = TWO1023, abs(y), abs(x) * 0.5, I(1)
+                else:                 # |x*y| < 2**1024  <=>  |x|/2*|y| - 2**1023 < 0
+                    p, q, rr, mul = abs(x) * 0.5, abs(y), TWO1023, I(-1)
             else:
-                es = es_fma64(x, y, 0.0, r)
+                if op == OP_DIV:      # sign(x/y - r) = -sign(r*y - x) * sign(y)
+                    p, q, rr, mul = r, y, x, -_sgn(y)
+                else:
+                    p, q, rr, mul = x, y, r, I(1)
+            t = es_fma64(p, q, 0.0, rr) * mul
+            if ovf:
+                below = t > 0
+            else:
+                es = t
         rb = b64(r)
     elif ft == FT_S:
         xs = f32(a)
@@ -569,19 +577,17 @@ def arith2(op, a, b, ft, fpcr):
         # half precision: exact double arithmetic, one rounding to half
         xd = h_to_f64(a)
         yd = h_to_f64(b)
+        # (a double quotient of halves is a half only when the exact quotient is one)
         if op == OP_DIV:
-            qd = xd / yd
-            rb, f3 = from_f64(qd, ft, fpcr)
-            es2 = _sgn(xd - qd * yd) * _sgn(yd)
-            if es2 != 0 and (f3 & IXC) == ZERO:
-                rb2, f3 = finish(rb, es2, ft, fpcr, False)
-                rb = rb2
+            vd = xd / yd
         elif op == OP_ADD or op == OP_SUB or op == OP_ABD:
-            rb, f3 = from_f64(xd + yd, ft, fpcr)
-            if xd + yd == 0.0 and fpcr_mode(fpcr) == RM_M:
-                rb = sb
+            vd = xd + yd
         else:
-            rb, f3 = from_f64(xd * yd, ft, fpcr)
+            vd = xd * yd
+        rb, f3 = from_f64(vd, ft, fpcr)
+        if vd == 0.0 and op != OP_DIV and op != OP_MUL and op != OP_NMUL and op != OP_MULX \
+                and fpcr_mode(fpcr) == RM_M:
+            rb = sb
         if op == OP_ABD:
             rb &= ~sb
         if op == OP_NMUL:
@@ -598,9 +604,90 @@ def arith2(op, a, b, ft, fpcr):
     return r2, fl | f3
 
 
+FAST_FPCR = U(0xF << 22)    # RMode, FZ, DN: all clear for the fast paths
+
+
+@njit
+def _mid_exp(b, ft):
+    """The operand is normal with an exponent well inside the range (|x| in [2**-255, 2**256)
+    for doubles, [2**-47, 2**48) for singles), so that +, -, *, / of two such operands can
+    neither overflow nor underflow and their error terms are exact."""
+    if ft == FT_D:
+        e = (b >> U(52)) & U(0x7FF)
+        return e >= U(1023 - 255) and e < U(1023 + 256)
+    e = (b >> U(23)) & U(0xFF)
+    return e >= U(127 - 47) and e < U(127 + 48)
+
+
+@njit
+def fast2(op, a, b, ft):
+    """ADD/SUB/MUL/DIV of mid-range singles or doubles in round-to-nearest: (bits, inexact)."""
+    if ft == FT_D:
+        x = f64(a)
+        y = f64(b)
+        if op == OP_ADD or op == OP_SUB:
+            if op == OP_SUB:
+                y = -y
+            r = x + y
+            bb = r - x
+            err = (x - (r - bb)) + (y - bb)
+        elif op == OP_MUL:
+            r = x * y
+            err = fma64(x, y, -r)
+        else:
+            r = x / y
+            err = fma64(r, y, -x)
+        return b64(r), err != 0.0
+    xs = f32(a)
+    ys = f32(b)
+    if op == OP_ADD or op == OP_SUB:
+        if op == OP_SUB:
+            ys = -ys
+        rs = xs + ys
+        bs = rs - xs
+        es = (xs - (rs - bs)) + (ys - bs)
+    elif op == OP_MUL:
+        rs = xs * ys
+        es = fma32(xs, ys, -rs)
+    else:
+        rs = xs / ys
+        es = fma32(rs, ys, -xs)
+    return b32(rs), es != F32(0.0)
+
+
+@njit
+def fast_fma(a, b, cc, ft):
+    """a + b*cc fused for mid-range singles/doubles in round-to-nearest: (bits, inexact, ok);
+    ok is False when the result is too small for the exact error test (take the slow path)."""
+    if ft == FT_D:
+        x = f64(b)
+        y = f64(cc)
+        z = f64(a)
+        r = fma64(x, y, z)
+        rb = b64(r)
+        if r != 0.0 and ((rb >> U(52)) & U(0x7FF)) < U(1023 - 800):
+            return rb, False, False
+        u1 = x * y
+        u2 = fma64(x, y, -u1)
+        return rb, sign_sum4(u1, u2, z, -r) != 0, True
+    xs = f32(b)
+    ys = f32(cc)
+    zs = f32(a)
+    rs = fma32(xs, ys, zs)
+    rb = b32(rs)
+    if rs != F32(0.0) and ((rb >> U(23)) & U(0xFF)) < U(127 - 100):
+        return rb, False, False
+    return rb, sign_sum4(F64(xs) * F64(ys), F64(zs), -F64(rs), 0.0) != 0, True
+
+
 @njit
 def muladd(a, b, cc, ft, fpcr):
     """FPMulAdd(addend=a, b*cc) with all negations already applied: (bits, flags)."""
+    if ft != FT_H and (fpcr & FAST_FPCR) == ZERO and _mid_exp(a, ft) and _mid_exp(b, ft) \
+            and _mid_exp(cc, ft):
+        r, ix, ok = fast_fma(a, b, cc, ft)
+        if ok:
+            return r, (IXC if ix else ZERO)
     a, f1 = flush_in(a, ft, fpcr)
     b, f2 = flush_in(b, ft, fpcr)
     cc, f3 = flush_in(cc, ft, fpcr)
@@ -763,16 +850,10 @@ def round_int_n(a, ft, fpcr, mode, intsize):
     lim = 2147483648.0 if intsize == 32 else 9223372036854775808.0
     if is_zero(a, ft):
         return a, fl
-    bad = is_nan(a, ft) or is_inf(a, ft)
-    r = 0.0
-    x = 0.0
-    if not bad:
+    if not (is_nan(a, ft) or is_inf(a, ft)):
         r2, f2 = round_int(a, ft, fpcr, mode, True)
-        x = to_f64(a, ft)
         r = to_f64(r2, ft)
-        if r >= lim or r < -lim:
-            bad = True
-        else:
+        if r < lim and r >= -lim:
             return r2, fl | f2
     if ft == FT_D:
         return b64(-lim), fl | IOC
@@ -978,9 +1059,18 @@ def wf(c, n, v):
 # ----- scalar FP helpers -----
 @njit
 def fp_dp2(c, op, rd, rn, rm, ft):
-    """FADD FSUB FMUL FDIV FMAX FMIN FMAXNM FMINNM FNMUL (scalar); also the scalar AdvSIMD
-    FMULX/FABD."""
-    r, fl = arith2(op, rf(c, rn, ft), rf(c, rm, ft), ft, fpcr_of(c))
+    """FADD FSUB FMUL FDIV FMAX FMIN FMAXNM FMINNM FNMUL (scalar)."""
+    fpcr = fpcr_of(c)
+    a = rf(c, rn, ft)
+    b = rf(c, rm, ft)
+    if op <= OP_DIV and ft != FT_H and (fpcr & FAST_FPCR) == ZERO and _mid_exp(a, ft) \
+            and _mid_exp(b, ft):
+        r, ix = fast2(op, a, b, ft)
+        if ix:
+            add_flags(c, IXC)
+        wf(c, rd, r)
+        return
+    r, fl = arith2(op, a, b, ft, fpcr)
     add_flags(c, fl)
     wf(c, rd, r)
 
@@ -1019,15 +1109,12 @@ def fp_dp1(c, op, rd, rn, ft, ft2):
         r, fl = fsqrt(a, ft, fpcr_of(c))
     elif op == U_CVT:
         r, fl = convert(a, ft, ft2, fpcr_of(c))
-    elif op == U_RINTX:
-        r, fl = round_int(a, ft, fpcr_of(c), I(-1), True)
-    elif op == U_RINTI:
-        r, fl = round_int(a, ft, fpcr_of(c), I(-1), False)
     elif op >= U_RINT32Z:
         r, fl = round_int_n(a, ft, fpcr_of(c), RM_Z if (op & 1) == 0 else I(-1),
                             32 if op <= U_RINT32X else 64)
     else:
-        r, fl = round_int(a, ft, fpcr_of(c), I(op - U_RINTN), False)
+        r, fl = round_int(a, ft, fpcr_of(c), I(-1) if op >= U_RINTX else I(op - U_RINTN),
+                          op == U_RINTX)
     add_flags(c, fl)
     wf(c, rd, r)
 
@@ -1164,6 +1251,10 @@ def _half_exact(r, ft):
 @njit
 def fp3_elem(op, a, b, d, ft, fpcr):
     """One element of an AdvSIMD FP three-same operation: (bits, flags)."""
+    if op <= OP_DIV and ft != FT_H and (fpcr & FAST_FPCR) == ZERO and _mid_exp(a, ft) \
+            and _mid_exp(b, ft):
+        r, ix = fast2(op, a, b, ft)
+        return r, (IXC if ix else ZERO)
     if op < VOP_FMLA:
         return arith2(op, a, b, ft, fpcr)
     sb = sign_bit(ft)
@@ -1285,48 +1376,43 @@ def simd_fppair(c, op, rd, rn, rm, ft, q):
     of Vn) and FMAXV FMINV FMAXNMV FMINNMV (q=3: across Vn, q=4: across its low half)."""
     fpcr = fpcr_of(c)
     size = _esize(ft)
-    nlo = v_lo(c, rn)
-    nhi = v_hi(c, rn)
+    alo = v_lo(c, rn)
+    ahi = v_hi(c, rn)
+    blo = v_lo(c, rm)
+    bhi = v_hi(c, rm)
+    if q <= 1:              # pairs of the concatenation Vm:Vn, one level
+        nn = nelem(size, q)
+        total = 2 * nn
+        once = True
+    elif q == 2:            # the two low elements of Vn
+        nn = 2
+        total = 2
+        once = True
+    else:                   # pairwise tree over Vn (q=3) or its low half (q=4)
+        nn = nelem(size, 1 if q == 3 else 0)
+        total = nn
+        once = False
     fl = ZERO
-    if q == 2:
-        r, f = arith2(op, eget(nlo, nhi, 0, size), eget(nlo, nhi, 1, size), ft, fpcr)
-        add_flags(c, f)
-        set_v(c, rd, r, ZERO)
-        return
-    if q >= 3:
-        # across lanes: q=3 all of Vn, q=4 its low 64 bits; a pairwise tree (Reduce)
-        n = nelem(size, 1 if q == 3 else 0)
-        lo = nlo
-        hi = nhi
-        while n > 1:
-            rlo = ZERO
-            rhi = ZERO
-            for i in range(n >> 1):
-                r, f = arith2(op, eget(lo, hi, 2 * i, size), eget(lo, hi, 2 * i + 1, size), ft,
-                              fpcr)
-                fl |= f
-                rlo, rhi = eput(rlo, rhi, i, size, r)
-            lo = rlo
-            hi = rhi
-            n >>= 1
-        add_flags(c, fl)
-        set_v(c, rd, lo, ZERO)
-        return
-    if q == 0:
-        nhi = ZERO
-    mlo = v_lo(c, rm)
-    mhi = v_hi(c, rm) if q else ZERO
-    n = nelem(size, q)
-    half = n >> 1
-    lo = ZERO
-    hi = ZERO
-    for i in range(half):
-        r, f = arith2(op, eget(nlo, nhi, 2 * i, size), eget(nlo, nhi, 2 * i + 1, size), ft, fpcr)
-        fl |= f
-        lo, hi = eput(lo, hi, i, size, r)
-        r, f = arith2(op, eget(mlo, mhi, 2 * i, size), eget(mlo, mhi, 2 * i + 1, size), ft, fpcr)
-        fl |= f
-        lo, hi = eput(lo, hi, i + half, size, r)
+    while True:
+        lo = ZERO
+        hi = ZERO
+        for i in range(total >> 1):
+            j = 2 * i
+            if j < nn:
+                x = eget(alo, ahi, j, size)
+                y = eget(alo, ahi, j + 1, size)
+            else:
+                x = eget(blo, bhi, j - nn, size)
+                y = eget(blo, bhi, j - nn + 1, size)
+            r, f = arith2(op, x, y, ft, fpcr)
+            fl |= f
+            lo, hi = eput(lo, hi, i, size, r)
+        total >>= 1
+        if once or total <= 1:
+            break
+        alo = lo
+        ahi = hi
+        nn = total
     add_flags(c, fl)
     set_v(c, rd, lo, hi)
 
@@ -1481,10 +1567,6 @@ def fpmisc_elem(op, a, ft, fpcr):
         return a ^ sign_bit(ft), ZERO
     if op == U_SQRT:
         return fsqrt(a, ft, fpcr)
-    if op == U_RINTX:
-        return round_int(a, ft, fpcr, I(-1), True)
-    if op == U_RINTI:
-        return round_int(a, ft, fpcr, I(-1), False)
     if op == U_RECPX:
         return _recpx(a, ft, fpcr)
     if op == U_RECPE:
@@ -1496,7 +1578,7 @@ def fpmisc_elem(op, a, ft, fpcr):
     if op >= U_RINT32Z:
         return round_int_n(a, ft, fpcr, RM_Z if (op & 1) == 0 else I(-1),
                            32 if op <= U_RINT32X else 64)
-    return round_int(a, ft, fpcr, I(op - U_RINTN), False)
+    return round_int(a, ft, fpcr, I(-1) if op >= U_RINTX else I(op - U_RINTN), op == U_RINTX)
 
 
 @njit
@@ -1631,16 +1713,14 @@ def simd_fp_elem(c, op, rd, rn, rm, ft, idxq):
     hi = ZERO
     fl = ZERO
     sb = sign_bit(ft)
+    aop = OP_MULX if op == FE_MULX else OP_MUL
+    neg = sb if op == FE_MLS else ZERO
     for i in range(nelem(size, q)):
         a = eget(nlo, nhi, i, size)
-        if op == FE_MUL:
-            r, f = arith2(OP_MUL, a, b, ft, fpcr)
-        elif op == FE_MULX:
-            r, f = arith2(OP_MULX, a, b, ft, fpcr)
-        elif op == FE_MLA:
-            r, f = muladd(eget(dlo, dhi, i, size), a, b, ft, fpcr)
+        if op == FE_MUL or op == FE_MULX:
+            r, f = arith2(aop, a, b, ft, fpcr)
         else:
-            r, f = muladd(eget(dlo, dhi, i, size), a ^ sb, b, ft, fpcr)
+            r, f = muladd(eget(dlo, dhi, i, size), a ^ neg, b, ft, fpcr)
         fl |= f
         lo, hi = eput(lo, hi, i, size, r)
     add_flags(c, fl)

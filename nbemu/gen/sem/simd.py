@@ -63,6 +63,42 @@ def nelem(size, q):
 
 
 @njit
+def rep(v, size):
+    """Replicate an element value across 64 bits."""
+    r = v
+    b = 8 << size
+    while b < 64:
+        r |= r << U(b)
+        b <<= 1
+    return r
+
+
+@njit
+def swar_eqz(x, size):
+    """All-ones in each element of x that is zero, else zero (exact, no borrows across)."""
+    if size == 3:
+        return ALL_ONES if x == ZERO else ZERO
+    hb = rep(ONE << U((8 << size) - 1), size)          # element sign bits
+    lo7 = ~hb
+    t = ((x & lo7) + lo7) | x | lo7                     # sign bit set where element != 0
+    z = ~t & hb                                         # sign bit set where element == 0
+    return (z << ONE) - (z >> U((8 << size) - 1))       # sign bit -> whole element
+
+
+@njit
+def compress(x, size):
+    """Pack the low `size` halves of the 2*size lanes of x into the low 32 bits."""
+    if size == 0:
+        x &= U(0x00FF00FF00FF00FF)
+        x = (x | (x >> U(8))) & U(0x0000FFFF0000FFFF)
+        return (x | (x >> U(16))) & U(0xFFFFFFFF)
+    if size == 1:
+        x &= U(0x0000FFFF0000FFFF)
+        return (x | (x >> U(16))) & U(0xFFFFFFFF)
+    return x & U(0xFFFFFFFF)
+
+
+@njit
 def set_qc(c):
     poke64(c + O_FPSR, peek64(c + O_FPSR) | QC)
 
@@ -131,12 +167,7 @@ def simd_copy(c, op, rd, rn, size, i1, i2):
             v = eget(v_lo(c, rn), v_hi(c, rn), i1, size)
         else:
             v = rx(c, rn) & emask(size)
-        # replicate the element across 64 bits
-        r = v
-        b = 8 << size
-        while b < 64:
-            r |= r << U(b)
-            b <<= 1
+        r = rep(v, size)
         write_vq(c, rd, r, r, i2)
     elif op == CP_INS_GEN or op == CP_INS_ELEM:
         if op == CP_INS_GEN:
@@ -344,6 +375,26 @@ def simd_cmp(c, op, rd, rn, rm, size, q):
     nhi = v_hi(c, rn)
     mlo = v_lo(c, rm)
     mhi = v_hi(c, rm)
+    if op == CM_EQ or op == CM_EQ0 or op == CM_TST:
+        # SWAR: no per-element loop
+        if op == CM_EQ:
+            xl = nlo ^ mlo
+            xh = nhi ^ mhi
+        elif op == CM_EQ0:
+            xl = nlo
+            xh = nhi
+        else:
+            xl = nlo & mlo
+            xh = nhi & mhi
+        lo = swar_eqz(xl, size)
+        hi = swar_eqz(xh, size) if q == 1 else ZERO
+        if op == CM_TST:
+            lo = ~lo
+            hi = ~hi if q == 1 else ZERO
+        if q == 2:
+            lo &= emask(size)
+        set_v(c, rd, lo, hi)
+        return
     lo = ZERO
     hi = ZERO
     m = emask(size)
@@ -441,12 +492,38 @@ def _pair(op, a, b, size):
 
 
 @njit
+def _pair8(op, w):
+    """Byte pairs of one 64-bit word combined by ADD/UMAX/UMIN into 4 bytes (low 32 bits)."""
+    lm = U(0x00FF00FF00FF00FF)
+    a = w & lm
+    b = (w >> U(8)) & lm
+    if op == P_ADD:
+        r = a + b
+    else:
+        ge = (((a | U(0x0100010001000100)) - b) >> U(8)) & U(0x0001000100010001)
+        mk = ge * U(0xFF)                                # 0xFF where a >= b
+        if op == P_UMAX:
+            r = (a & mk) | (b & ~mk)
+        else:
+            r = (b & mk) | (a & ~mk)
+    return compress(r, 0)
+
+
+@njit
 def simd_pairwise(c, op, rd, rn, rm, size, q):
     """ADDP/UMAXP/SMAXP/UMINP/SMINP (vector): pairs of the concatenation Vm:Vn."""
     nlo = v_lo(c, rn)
     nhi = v_hi(c, rn) if q else ZERO
     mlo = v_lo(c, rm)
     mhi = v_hi(c, rm) if q else ZERO
+    if size == 0 and (op == P_UMAX or op == P_UMIN or op == P_ADD):
+        # SWAR on byte pairs (glibc's string routines: UMAXP/UMINP/ADDP .16b)
+        if q:
+            set_v(c, rd, _pair8(op, nlo) | (_pair8(op, nhi) << U(32)),
+                  _pair8(op, mlo) | (_pair8(op, mhi) << U(32)))
+        else:
+            set_v(c, rd, _pair8(op, nlo) | (_pair8(op, mlo) << U(32)), ZERO)
+        return
     n = nelem(size, q)
     half = n >> 1
     lo = ZERO
@@ -607,6 +684,14 @@ def simd_narrow(c, op, rd, rn, size, sh, q):
     forms (q=1: write the upper half, keep the lower). size is the destination element size."""
     nlo = v_lo(c, rn)
     nhi = v_hi(c, rn)
+    if (op == N_XTN or op == N_SHRN) and q != 2:
+        # SWAR: shift both halves, keep the low half of each lane, pack
+        r = compress(nlo >> U(sh), size) | (compress(nhi >> U(sh), size) << U(32))
+        if q == 1:
+            set_v(c, rd, v_lo(c, rd), r)
+        else:
+            set_v(c, rd, r, ZERO)
+        return
     r = ZERO
     sat = False
     for i in range(1 if q == 2 else 8 >> size):
@@ -654,7 +739,8 @@ def _sqdmull(a, b, size):
 def simd_3diff(c, op, rd, rn, rm, size, q):
     """Three different: [SU]ADDL [SU]ADDW [SU]SUBL [SU]SUBW [SU]ABAL [SU]ABDL [SU]MLAL [SU]MLSL
     [SU]MULL (op | 32 = signed), ADDHN RADDHN SUBHN RSUBHN, PMULL (8-bit), SQDMULL SQDMLAL
-    SQDMLSL (also scalar, q=2). PMULL with size 3 is the 64x64 -> 128-bit carry-less multiply. size is the narrow element size; q selects the upper halves (the '2' forms)."""
+    SQDMLSL (also scalar, q=2). PMULL with size 3 is the 64x64 -> 128-bit carry-less multiply.
+    size is the narrow element size; q selects the upper halves (the '2' forms)."""
     signed = op >= 32
     op &= 31
     ws = size + 1
@@ -984,7 +1070,8 @@ def simd_elem(c, op, rd, rn, rm, size, idxq):
 @njit
 def simd_elem_long(c, op, rd, rn, rm, size, idxq):
     """[SU]MULL/[SU]MLAL/[SU]MLSL/SQDMULL/SQDMLAL/SQDMLSL (by element), with '2' forms: op is
-    an L_* selector (| 32 for signed); idxq = index << 2 | q (q=2: scalar SQDMULL/SQDMLAL/SQDMLSL)."""
+    an L_* selector (| 32 for signed); idxq = index << 2 | q (q=2: scalar SQDMULL/SQDMLAL/
+    SQDMLSL)."""
     idx = idxq >> 2
     q = idxq & 3
     signed = op >= 32
