@@ -11,6 +11,14 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 
+def _opaque_address(builder, addr):
+    """The address as an integer LLVM cannot trace back to an object. Without this, LLVM's
+    alias analysis reasons about `inttoptr(c + k)` pointers and has been seen to reorder a
+    store to a vector register after a later load of the same register in a compiled TB."""
+    i64 = ir.IntType(64)
+    return builder.asm(ir.FunctionType(i64, [i64]), '', '=r,0', [addr], False)
+
+
 def _make_peek(bits, nbtype):
     @intrinsic
     def peek(typingctx, addr):
@@ -18,7 +26,7 @@ def _make_peek(bits, nbtype):
             return None
 
         def codegen(context, builder, sig, args):
-            ptr = builder.inttoptr(args[0], ir.IntType(bits).as_pointer())
+            ptr = builder.inttoptr(_opaque_address(builder, args[0]), ir.IntType(bits).as_pointer())
             val = builder.load(ptr, align=1)
             if bits < 64:
                 val = builder.zext(val, ir.IntType(64))
@@ -34,7 +42,7 @@ def _make_poke(bits):
             return None
 
         def codegen(context, builder, sig, args):
-            ptr = builder.inttoptr(args[0], ir.IntType(bits).as_pointer())
+            ptr = builder.inttoptr(_opaque_address(builder, args[0]), ir.IntType(bits).as_pointer())
             val = context.cast(builder, args[1], sig.args[1], types.uint64)
             if bits < 64:
                 val = builder.trunc(val, ir.IntType(bits))
