@@ -69,6 +69,8 @@ def _trace_pcs(text):
     return re.findall(r'Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/', text)
 
 
+@pytest.mark.xfail(strict=True, reason='known: 6 extra instructions at glibc start-up (#311, a '
+                   'CPU-feature-dependent path: nbemu ID registers differ from qemu -cpu cortex-a53)')
 @pytest.mark.parametrize('name', ['hello', 'qsort'])
 def test_instruction_count_matches_qemu(name, qemu, cache_dir, tmp_path):
     prog = programs.BY_NAME[name]
