@@ -39,6 +39,10 @@ def _parser():
     a('--jit', choices=('auto', 'off', 'all'), default='auto',
       help='auto: interpret, compile hot TBs in the background (default); off: interpreter only; '
            'all: compile every TB before it runs')
+    a('--jit-sync', action='store_true',
+      help='auto mode: compile a hot TB at once, before it runs again (deterministic tier-up)')
+    a('--jit-threshold', type=int, metavar='N', help='auto mode: executions before a TB is compiled '
+      '(default 200)')
     a('--cache-dir', metavar='dir', help='code cache directory (default $NBEMU_CACHE_DIR or ~/.cache/nbemu)')
     a('--stats', action='store_true', help='print execution statistics to stderr at exit')
     a('--mem-limit', metavar='size', default='4G', help='guest memory limit (default 4G)')
@@ -112,6 +116,8 @@ def main(argv=None):
     if not opts.program:
         p.print_usage(sys.stderr)
         return 1
+    if opts.jit_threshold is not None and opts.jit_threshold < 1:
+        return _fail('--jit-threshold must be at least 1')
     try:
         mem_limit = parse_size(opts.mem_limit)
         stack_size = parse_size(opts.stack_size) if opts.stack_size else None
@@ -137,7 +143,8 @@ def main(argv=None):
         emu = Emulator(opts.program, argv=guest_argv, env=env, jit=opts.jit,
                        cache_dir=opts.cache_dir, mem_limit=mem_limit, sysroot=opts.sysroot,
                        strace=strace, max_tb_insns=1 if opts.one_insn else None,
-                       stack_size=stack_size, log_unimp=log if 'unimp' in debug else None)
+                       stack_size=stack_size, log_unimp=log if 'unimp' in debug else None,
+                       hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync)
     except LoadError as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)

@@ -35,7 +35,7 @@ def interpreter_source(dec):
         'from numba import njit',
         'from nbemu.runtime.native import peek64, poke64, call_i64_i64',
         'from nbemu.runtime.tbcache import tb_lookup',
-        'from nbemu.gen.sem.common import exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT',
+        'from nbemu.gen.sem.common import exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT, O_NATIVE_EXECS',
         'from nbemu.runtime.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET',
     ]
     for i, h in enumerate(dec.handlers):
@@ -79,6 +79,7 @@ def run(c, ins, tbs, table, hot_threshold, budget):
             return
         entry = tbs[slot, 4]
         if entry != 0:
+            poke64(c + O_NATIVE_EXECS, peek64(c + O_NATIVE_EXECS) + np.uint64(1))
             call_i64_i64(entry, c)
         else:
             interp_tb(c, ins, tbs[slot, 1], tbs[slot, 2], np.uint64(tbs[slot, 3]))

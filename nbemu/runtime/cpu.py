@@ -20,7 +20,9 @@ STATE_DTYPE = np.dtype([
     # host addresses of this vCPU's memory structures and slow-path entry points
     ('arena', u8), ('arena_size', u8), ('pt_l1', u8), ('pt_l2', u8), ('tlb', u8),
     ('slow_ld', u8), ('slow_st', u8),
-    ('pad', u8, 64 - 56),
+    # TB executions that entered tier-1 (compiled) code; --stats and the tier-up tests read it
+    ('native_execs', u8),
+    ('pad', u8, 64 - 57),
     ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
     ('scratch', u8, 16),
 ])
@@ -55,6 +57,7 @@ OFF_PT_L2 = _off('pt_l2')
 OFF_TLB = _off('tlb')
 OFF_SLOW_LD = _off('slow_ld')
 OFF_SLOW_ST = _off('slow_st')
+OFF_NATIVE_EXECS = _off('native_execs')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
 assert OFF_SP == OFF_X + 31 * 8

@@ -34,7 +34,9 @@ class Stats:
 
 class Machine:
     def __init__(self, memory, jit='auto', cache_dir=None, max_tb_insns=translate.MAX_TB_INSNS,
-                 hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None):
+                 hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None, jit_sync=False):
+        """jit_sync (auto mode): compile a TB on this thread when it becomes hot instead of on
+        the background worker, so tier-up happens at a deterministic point (tests)."""
         if jit not in JIT_MODES:
             raise ValueError(f'jit mode must be one of {JIT_MODES}')
         self.mem = memory
@@ -42,6 +44,9 @@ class Machine:
         self.cache_dir = cache_dir or default_cache_dir()
         self.max_tb_insns = max_tb_insns
         self.hot_threshold = hot_threshold if jit == 'auto' else -1
+        self.jit_sync = jit_sync
+        self.hot_submitted = 0
+        self.sync_errors = []       # (pc, error) of hot TBs that failed to compile in sync mode
         self.state = cpu.new_state()
         self.regs = cpu.words(self.state)
         self.tlb = tlb.new_tlb()
@@ -96,6 +101,14 @@ class Machine:
         return row
 
     def _submit_hot(self, row):
+        self.hot_submitted += 1
+        if self.jit_sync:
+            tb = self.tbc.meta[row]
+            try:
+                self._install(row, self.epoch, self.compiler.compile(tb))
+            except Exception as e:     # the TB stays on the interpreter, which is still correct
+                self.sync_errors.append((tb.pc, repr(e)))
+            return
         if self.bg is None:
             self.bg = BackgroundCompiler(self.compiler, self._install)
         self.bg.submit(row, self.epoch, self.tbc.meta[row])
@@ -168,6 +181,15 @@ class Machine:
             self.interp.interp_tb(c, self.tbc.ins, t[1], t[2], np.uint64(t[3]))
         st['memcb_ref'] = 0
         return int(st['exit_reason'][0])
+
+    @property
+    def compile_errors(self):
+        """(pc, error) for every hot TB whose compile failed (it kept running interpreted)."""
+        return self.sync_errors + (list(self.bg.errors) if self.bg else [])
+
+    @property
+    def native_execs(self):
+        return int(self.regs[cpu.OFF_NATIVE_EXECS // 8])
 
     def close(self):
         if self.bg:
