@@ -1,23 +1,48 @@
-# `make test`: install what the tests need (Debian qemu-user as the reference, Python deps), build
-# the interpreter into the code cache once, then run the whole suite on both cores.
+# `make hello`: set up a virtual environment with nbemu, build the interpreter once, run hello.
+# `make test`: also install what the tests use (Debian qemu-user as the reference emulator,
+# libc6-dev-arm64-cross as the sysroot for the dynamic-linking tests, the pinned Python test
+# dependencies), then run the whole suite on both cores.
+# Debian's system Python is externally managed, so everything goes into $(VENV).
 PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
 export NBEMU_CACHE_DIR ?= $(CURDIR)/.nbemu-cache
+APT_PKGS := qemu-user libc6-dev-arm64-cross
 
-.PHONY: test deps hello bench guests
+.PHONY: test hello venv apt-deps test-deps bench guests precompile
 
-deps:
-	@command -v qemu-aarch64 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user; }
-	$(PYTHON) -m pip install -q -e '.[test]'
+# apt-get update runs once, and only when a package is missing
+apt-deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
-test: deps
-	$(PYTHON) -m nbemu --precompile
-	$(PYTHON) -m pytest -n 2 -q tests
+$(PY):
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "installing python3-venv"; apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install -q --upgrade pip
 
-hello:
-	$(PYTHON) -m pip install -q -e . && $(PYTHON) -m nbemu tests/guest/bin/hello
+venv: $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e .
 
-bench: deps
-	$(PYTHON) bench/run.py
+test-deps: apt-deps $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+
+precompile: venv
+	$(PY) -m nbemu --precompile
+
+hello: precompile
+	$(PY) -m nbemu tests/guest/bin/hello
+
+test: test-deps
+	$(PY) -m nbemu --precompile
+	$(PY) -m pytest -n 2 -q tests
+
+bench: apt-deps venv
+	$(PY) bench/run.py
 
 guests:
 	$(MAKE) -C tests/guest
