@@ -44,6 +44,9 @@ def _parser():
     a('--jit-threshold', type=int, metavar='N', help='auto mode: executions before a TB is compiled '
       '(default 200)')
     a('--cache-dir', metavar='dir', help='code cache directory (default $NBEMU_CACHE_DIR or ~/.cache/nbemu)')
+    a('--cache-size', metavar='size', default=os.environ.get('NBEMU_CACHE_SIZE', '1G'),
+      help='most the code cache may hold on disk; least recently used code goes first (default 1G)')
+    a('--cache-clear', action='store_true', help='delete the code cache and exit')
     a('--stats', action='store_true', help='print execution statistics to stderr at exit')
     a('--mem-limit', metavar='size', default='4G', help='guest memory limit (default 4G)')
     a('--precompile', action='store_true', help='build the interpreter into the code cache and exit')
@@ -110,6 +113,12 @@ def main(argv=None):
         bad = debug - set(DEBUG_ITEMS)
         if bad:
             return _fail(f"unknown -d item '{sorted(bad)[0]}' (try -d help)")
+    if opts.cache_clear:
+        from .runtime.codecache import clear, default_cache_dir
+        d = opts.cache_dir or default_cache_dir()
+        n, size = clear(d)
+        print(f'nbemu: removed {n} cached modules ({size / 1e6:.1f} MB) from {d}', file=sys.stderr)
+        return 0
     if opts.precompile:
         from .precompile import precompile
         return precompile(opts.cache_dir)
@@ -120,6 +129,7 @@ def main(argv=None):
         return _fail('--jit-threshold must be at least 1')
     try:
         mem_limit = parse_size(opts.mem_limit)
+        cache_limit = parse_size(opts.cache_size)
         stack_size = parse_size(opts.stack_size) if opts.stack_size else None
     except ValueError:
         return _fail('bad size argument')
@@ -144,7 +154,8 @@ def main(argv=None):
                        cache_dir=opts.cache_dir, mem_limit=mem_limit, sysroot=opts.sysroot,
                        strace=strace, max_tb_insns=1 if opts.one_insn else None,
                        stack_size=stack_size, log_unimp=log if 'unimp' in debug else None,
-                       hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync)
+                       hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync,
+                       cache_limit=cache_limit)
     except LoadError as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)

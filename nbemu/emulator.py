@@ -29,14 +29,15 @@ class Emulator:
     def __init__(self, path, argv=None, env=None, jit='auto', cache_dir=None,
                  mem_limit=DEFAULT_LIMIT, sysroot=None, strace=None, stdin=0, stdout=1, stderr=2,
                  max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
-                 hot_threshold=None, jit_sync=False):
+                 hot_threshold=None, jit_sync=False, cache_limit=None):
         """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
         'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
         mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
         directory for dynamic programs; strace: a text stream for -strace lines; log_unimp: a
         text stream for unimplemented syscalls; stdin/stdout/stderr: host fds (None = closed);
         cwd: the guest's initial working directory (default: ours); hot_threshold: TB executions
-        before auto mode compiles a TB; jit_sync: compile hot TBs synchronously (deterministic).
+        before auto mode compiles a TB; jit_sync: compile hot TBs synchronously (deterministic);
+        cache_limit: bytes the on-disk code cache may hold (least recently used code goes first).
         Raises LoadError (one-line message) if the program cannot be loaded."""
         self.path = os.fspath(path)
         if argv is None:
@@ -61,7 +62,8 @@ class Emulator:
         self.machine = Machine(self.mem, jit=jit, cache_dir=cache_dir,
                                max_tb_insns=max_tb_insns or translate.MAX_TB_INSNS,
                                hot_threshold=hot_threshold if hot_threshold is not None
-                               else DEFAULT_HOT_THRESHOLD, jit_sync=jit_sync)
+                               else DEFAULT_HOT_THRESHOLD, jit_sync=jit_sync,
+                               **({'cache_limit': cache_limit} if cache_limit else {}))
         self.process = Process(self.machine, self.mm, self.program, sysroot=sysroot,
                                strace=strace, log_unimp=log_unimp, stdio=(stdin, stdout, stderr),
                                cwd=cwd)

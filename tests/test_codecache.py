@@ -45,3 +45,43 @@ def test_second_run_loads_compiled_tbs(tmp_path):
     n2 = re.search(rb'TBs compiled by numba: (\d+) \(loaded from cache: (\d+)', second.stderr)
     assert int(n1.group(1)) > 0
     assert int(n2.group(1)) == 0 and int(n2.group(2)) == int(n1.group(1)) + int(n1.group(2))
+
+
+def _cached_tbs(cache):
+    return sorted(p.name for p in (cache / 'tb').glob('nbemu_tb_*.py'))
+
+
+def test_cache_size_limit_evicts_least_recently_used(tmp_path):
+    from conftest import shared_cache_dir
+    from nbemu.runtime import codecache
+    cache = tmp_path / 'cache'
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    env = {'PATH': '/usr/bin:/bin'}
+    hello = str(GUEST / 'asm' / 'bin' / 'hello')
+    exit42 = str(GUEST / 'asm' / 'bin' / 'exit42')
+    assert run_nbemu_cli(['--cache-dir', str(cache), '--jit=all', hello], env=env).returncode == 0
+    first = _cached_tbs(cache)
+    assert first
+    # a limit that holds the interpreter and little more: a later run evicts the older TBs
+    interp = sum(size for _, size, paths in codecache.entries(str(cache))
+                 if 'nbemu_interp_' in paths[0])
+    r = run_nbemu_cli(['--cache-dir', str(cache), '--cache-size', str(interp + 1), '--jit=all',
+                       exit42], env=env)
+    assert r.returncode == 42
+    assert codecache.total_size(str(cache)) <= interp + 1
+    assert not set(first) & set(_cached_tbs(cache))
+    # the interpreter in use is never evicted: the next run needs no rebuild
+    assert any('nbemu_interp_' in paths[0] for _, _, paths in codecache.entries(str(cache)))
+
+
+def test_cache_clear_removes_only_nbemu_files(tmp_path):
+    from conftest import shared_cache_dir
+    cache = tmp_path / 'cache'
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    (cache / 'mine.txt').write_text('not nbemu')
+    env = {'PATH': '/usr/bin:/bin'}
+    hello = str(GUEST / 'asm' / 'bin' / 'hello')
+    assert run_nbemu_cli(['--cache-dir', str(cache), '--jit=all', hello], env=env).returncode == 0
+    r = run_nbemu_cli(['--cache-dir', str(cache), '--cache-clear'], env=env)
+    assert r.returncode == 0 and b'removed' in r.stderr
+    assert sorted(p.name for p in cache.rglob('*')) == ['mine.txt']

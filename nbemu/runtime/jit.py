@@ -14,6 +14,8 @@ import time
 
 from nbemu.gen import emit
 
+from . import codecache
+
 
 class TBCompiler:
     def __init__(self, cache_dir):
@@ -45,6 +47,7 @@ class TBCompiler:
         spec.loader.exec_module(mod)
         self._keep.append(mod.tb)
         if had_cache:
+            codecache.touch(path)
             self.loaded += 1
         else:
             self.compiled += 1

@@ -10,18 +10,14 @@ import time
 import numpy as np
 
 from nbemu.gen import decode, interp_builder, translate
-from . import cpu, tlb
+from . import codecache, cpu, tlb
+from .codecache import default_cache_dir
 from .jit import BackgroundCompiler, TBCompiler
 from .memory import GuestFault
 from .tbcache import TB_ENTRY, TBCache
 
 JIT_MODES = ('off', 'auto', 'all')
 DEFAULT_HOT_THRESHOLD = 200
-
-
-def default_cache_dir():
-    return os.environ.get('NBEMU_CACHE_DIR') or os.path.join(
-        os.path.expanduser('~'), '.cache', 'nbemu')
 
 
 class Stats:
@@ -34,7 +30,8 @@ class Stats:
 
 class Machine:
     def __init__(self, memory, jit='auto', cache_dir=None, max_tb_insns=translate.MAX_TB_INSNS,
-                 hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None, jit_sync=False):
+                 hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None, jit_sync=False,
+                 cache_limit=codecache.DEFAULT_LIMIT):
         """jit_sync (auto mode): compile a TB on this thread when it becomes hot instead of on
         the background worker, so tier-up happens at a deterministic point (tests)."""
         if jit not in JIT_MODES:
@@ -42,6 +39,7 @@ class Machine:
         self.mem = memory
         self.jit = jit
         self.cache_dir = cache_dir or default_cache_dir()
+        self.cache_limit = cache_limit      # bytes on disk; least recently used entries go first
         self.max_tb_insns = max_tb_insns
         self.hot_threshold = hot_threshold if jit == 'auto' else -1
         self.jit_sync = jit_sync
@@ -194,3 +192,5 @@ class Machine:
     def close(self):
         if self.bg:
             self.bg.stop()
+        if self.compiler and self.compiler.compiled:     # the cache grew: keep it in its limit
+            codecache.evict(self.cache_dir, self.cache_limit, keep=(self.interp.__file__,))
