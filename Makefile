@@ -3,7 +3,7 @@
 PYTHON ?= python3
 export NBEMU_CACHE_DIR ?= $(CURDIR)/.nbemu-cache
 
-.PHONY: test deps hello bench guests
+.PHONY: test deps hello bench bench-deps bench-quick guests workloads
 
 deps:
 	@command -v qemu-aarch64 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user; }
@@ -16,8 +16,21 @@ test: deps
 hello:
 	$(PYTHON) -m pip install -q -e . && $(PYTHON) -m nbemu tests/guest/bin/hello
 
-bench: deps
-	$(PYTHON) bench/run.py
+# bench needs qemu-user, nbemu's dependencies and matplotlib (the `bench` extra); it installs only
+# what is missing, so an existing editable install is left alone. BENCH_ARGS go to bench/run.
+bench-deps:
+	@command -v qemu-aarch64 >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user; }
+	@$(PYTHON) -c 'import numba, capstone, elftools' 2>/dev/null || $(PYTHON) -m pip install -q -e .
+	@$(PYTHON) -c 'import matplotlib' 2>/dev/null || $(PYTHON) -m pip install -q 'matplotlib'
+
+bench: bench-deps
+	$(PYTHON) bench/run $(BENCH_ARGS)
 
 guests:
 	$(MAKE) -C tests/guest
+
+workloads:
+	$(MAKE) -C bench/workloads
+
+bench-quick: bench-deps
+	$(PYTHON) bench/run --quick
