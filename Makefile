@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export NBEMU_CACHE_DIR ?= $(CURDIR)/.nbemu-cache
 APT_PKGS := qemu-user libc6-dev-arm64-cross
 
-.PHONY: test hello venv apt-deps test-deps bench guests precompile
+.PHONY: test hello venv apt-deps test-deps precompile bench bench-quick guests workloads
 
 # apt-get update runs once, and only when a package is missing
 apt-deps:
@@ -41,8 +41,16 @@ test: test-deps
 	$(PY) -m nbemu --precompile
 	$(PY) -m pytest -n 2 -q tests
 
-bench: apt-deps venv
-	$(PY) bench/run.py
+# BENCH_ARGS go to bench/run
+bench: apt-deps $(PY)
+	$(PY) -m pip install -q -c constraints.txt -e '.[bench]'
+	$(PY) bench/run $(BENCH_ARGS)
 
 guests:
 	$(MAKE) -C tests/guest
+
+workloads:
+	$(MAKE) -C bench/workloads
+
+bench-quick:
+	$(MAKE) bench BENCH_ARGS=--quick

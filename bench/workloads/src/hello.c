@@ -1,0 +1,8 @@
+/* hello: start-up cost only. */
+#include <stdio.h>
+
+int main(void)
+{
+    puts("hello, bench");
+    return 0;
+}
