@@ -3,30 +3,21 @@
 A `Form` is one encoding diagram written as a layout string, most significant bit first: literal
 bits (`0`, `1`), `x` for a bit drawn at random, and fields `name:width`. A field is drawn
 uniformly unless the form lists its values (the allocated values of that field in the Arm ARM's
-table for the group, typed in from the manual); a listed field still takes a uniformly random
-value `OFF_LIST` of the time, so the unallocated neighbours of every group are drawn too (both
-sides must then fault the same way). Nothing here consults nbemu's decoder or encoding tables.
+table for the group, typed in from the manual); in `OFF_LIST` of the words one listed field
+(chosen at random) takes a uniformly random value instead, so the unallocated neighbours of
+every group are drawn too (both sides must then fault the same way). Nothing here consults
+nbemu's decoder or encoding tables.
 """
 from hypothesis import strategies as st
 
 OFF_LIST = 0.1
 
 
-def _mix32(r):
-    """A bijection of 32-bit values that spreads hypothesis's preferred draws (0, small numbers,
-    powers of two) over all bit patterns, so "random" bits are uniformly random."""
-    r = (r * 0x9E3779B1) & 0xFFFFFFFF
-    r ^= r >> 16
-    r = (r * 0x85EBCA6B) & 0xFFFFFFFF
-    return r ^ (r >> 13)
-
-
-_bits32 = st.integers(0, 2**32 - 1).map(_mix32)
-
-
 class Form:
-    def __init__(self, layout, **fields):
+    def __init__(self, layout, post=None, **fields):
+        """post: a function applied to each drawn word (to tie fields, e.g. Rn == Rm)."""
         self.layout = layout
+        self.post = post
         self.fixed_mask = self.fixed_value = 0
         self.tokens = []          # (lsb, width, name or None)
         pos = 32
@@ -54,52 +45,22 @@ class Form:
             raise ValueError(f'{layout}: no field {unknown}')
         self.fields = fields
 
-    def strategy(self):
-        free = 0
-        listed = []              # (lsb, width, values)
-        for lsb, width, name in self.tokens:
-            vals = self.fields.get(name)
-            if vals is None:
-                free |= ((1 << width) - 1) << lsb
-            else:
-                listed.append((lsb, width, list(vals)))
-        fixed = self.fixed_value
-        off = int(1000 * OFF_LIST)
-
-        # one 32-bit draw for every random bit and one for each listed field: few, wide choices,
-        # so hypothesis rarely repeats an encoding
-        @st.composite
-        def draw_word(draw):
-            w = fixed | (draw(_bits32) & free)
-            for lsb, width, vals in listed:
-                r = draw(_bits32)
-                if r % 1000 < off:
-                    v = (r >> 10) & ((1 << width) - 1)
-                else:
-                    v = vals[(r >> 10) % len(vals)]
-                w |= v << lsb
-            return w
-        return draw_word()
-
     def sample(self, r):
-        """The same distribution as strategy(), from a random.Random."""
+        """A word: fixed bits, random bits, listed fields from their lists, except that
+        OFF_LIST of the words take one listed field (chosen at random) uniformly instead."""
         w = self.fixed_value
+        listed = [name for _, _, name in self.tokens if name in self.fields]
+        off = r.choice(listed) if listed and r.random() < OFF_LIST else None
         for lsb, width, name in self.tokens:
             vals = self.fields.get(name)
-            if vals is None or r.random() < OFF_LIST:
+            if vals is None or name == off:
                 w |= r.getrandbits(width) << lsb
             else:
                 w |= r.choice(list(vals)) << lsb
-        return w
+        return self.post(w) if self.post else w
 
     def __repr__(self):
         return f'Form({self.layout!r})'
-
-
-def words(*forms):
-    """A strategy for one word of any of the forms (Form objects or layout strings)."""
-    fs = [f if isinstance(f, Form) else Form(f) for f in forms]
-    return st.one_of(*[f.strategy() for f in fs])
 
 
 def cases(forms, make_start, prefix=()):
@@ -119,16 +80,6 @@ def cases(forms, make_start, prefix=()):
     return st.integers(0, 2**64 - 1).map(make)
 
 
-def seeded(make):
-    """A start-state strategy: `make(rng)` builds the state from a random.Random seeded by one
-    64-bit draw. A state drawn field by field from hypothesis is thousands of choices, and
-    hypothesis then mostly mutates the state and keeps re-running the same encoding (about one
-    distinct encoding per four examples); one seed keeps the encoding the larger part of each
-    example's choices."""
-    import random
-    return st.integers(0, 2**64 - 1).map(lambda seed: make(random.Random(seed)))
-
-
 FPSR_FLAGS = 0x9F | 1 << 27          # IDC IXC UFC OFC DZC IOC and QC
 
 
@@ -143,3 +94,62 @@ def rand_fpcr(r):
     if r.random() < 0.5:
         return 0
     return r.getrandbits(2) << 22 | r.getrandbits(3) << 24 | (r.getrandbits(1) << 26)
+
+
+# ----- seeded composites: hypothesis-like strategies over one random.Random -----
+class Reject(Exception):
+    """Raised by assume() inside a seeded composite: the example is drawn again."""
+
+
+def assume(cond):
+    if not cond:
+        raise Reject
+
+
+class Gen:
+    """A minimal strategy over a random.Random (draw(gen) samples it)."""
+    def __init__(self, fn):
+        self.fn = fn
+
+    def map(self, f):
+        return Gen(lambda r: f(self.fn(r)))
+
+
+def integers(lo, hi):
+    return Gen(lambda r: r.randint(lo, hi))
+
+
+def sampled_from(vals):
+    vals = list(vals)
+    return Gen(lambda r: r.choice(vals))
+
+
+def just(v):
+    return Gen(lambda r: v)
+
+
+def one_of(*gens):
+    return Gen(lambda r: r.choice(gens).fn(r))
+
+
+def permutations(vals):
+    vals = list(vals)
+    return Gen(lambda r: r.sample(vals, len(vals)))
+
+
+def seeded_composite(fn):
+    """Like hypothesis's @composite, but the example is built from one 64-bit seed: fn(draw)
+    draws from Gen objects with a random.Random. Returns a function giving the strategy."""
+    import random
+
+    def strategy():
+        def make(seed):
+            for attempt in range(1000):
+                r = random.Random(seed * 1000 + attempt)
+                try:
+                    return fn(lambda g: g.fn(r))
+                except Reject:
+                    continue
+            raise RuntimeError(f'{fn.__name__}: 1000 rejections in a row')
+        return st.integers(0, 2**64 - 1).map(make)
+    return strategy

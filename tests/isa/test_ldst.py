@@ -12,28 +12,26 @@ CONSTRAINED UNPREDICTABLE combinations that nbemu resolves as QEMU does (writeba
 Rn == Rt or Rt2, load pairs with Rt == Rt2) are drawn and compared; exclusives draw distinct
 registers (STXR with Rs == Rt/Rt2/Rn is not compared).
 """
-import os
 import random
 import struct
-import tempfile
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
-from hypothesis import strategies as st
 
 from nbemu.gen.decode import decoder
 from nbemu.gen.encodings import ldst as ldst_enc
 from nbemu.runtime import cpu
-from tests.isa.harness import CODE, DATA, DATA_SIZE, STACK_TOP, Start, check, run_nbemu
+from tests.isa import encoding as st
+from tests.isa.encoding import assume
+from tests.isa.harness import (CACHE, CODE, DATA, DATA_SIZE, STACK_TOP, Start, check, run_class,
+                               run_nbemu)
 
-CACHE = os.environ.get('NBEMU_CACHE_DIR') or os.path.join(tempfile.gettempdir(), 'nbemu-test-cache')
-EXAMPLES = {'off': 120, 'all': 4}
 MODES = ('off', 'all')
 M64 = 2**64 - 1
 
 _LDST_HANDLERS = {p.handler for p in ldst_enc.PATTERNS}
 
+# strategies here are seeded composites (tests.isa.encoding): one hypothesis choice per example
 reg = st.integers(0, 31)
 bit = st.integers(0, 1)
 seeds = st.integers(0, 2**32 - 1)
@@ -74,31 +72,29 @@ def data_offset(nbytes, align=1):
                      st.just(DATA_SIZE - nbytes)).map(lambda o: o - o % align)
 
 
-def _run(mode, cases):
-    @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=(mode == 'all'),
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                     HealthCheck.filter_too_much])
-    @given(case=cases)
-    def prop(case):
-        words, s = case
-        for i, w in enumerate(words):
-            pat, _ = decoder().decode(w, CODE + 4 * i)
-            assert pat is not None, f'{w:08x} not decoded'
-            assert i > 0 or pat.handler in _LDST_HANDLERS, f'{w:08x} decoded as {pat}'
-        check(words, s, jit=mode, cache_dir=CACHE)
-    prop()
-
-
 def _kind(size, opc, v):
-    return ldst_enc._kind(size, opc, v)
+    """Load/store register (Arm ARM C4.1.66 table "Load/store register (...)"): the access size
+    in bytes of an allocated (size, opc, V) for the non-prefetch forms, or None. V=0: opc 00
+    store, 01 load, 10/11 sign-extending loads (size 00, 01; size 10 opc 10 is LDRSW; size 10
+    opc 11 unallocated; size 11 opc 10 is PRFM, 11 unallocated). V=1: size 00 opc 1x is the
+    128-bit form, other sizes opc 1x unallocated."""
+    if not v:
+        if opc <= 1 or size <= 1 or (size, opc) == (2, 2):
+            return (1 << size,)
+        return None
+    if opc <= 1:
+        return (1 << size,)
+    return (16,) if size == 0 else None
 
 
 VALID = [(s, o, v) for s in range(4) for o in range(4) for v in (0, 1) if _kind(s, o, v)]
 VALID_GPR = [t for t in VALID if not t[2]]
+# LDR (literal) (C4.1.66 "Load register (literal)"): (opc, V) -> access bytes; (3, 0) is PRFM
+_LIT = {(0, 0): 4, (1, 0): 8, (2, 0): 4, (0, 1): 4, (1, 1): 8, (2, 1): 16}
 
 
 # ----- single register, immediate offsets -----
-@st.composite
+@st.seeded_composite
 def single_imm(draw):
     form = draw(st.sampled_from(['uimm', 'unscaled', 'post', 'unpriv', 'pre', 'ldapur', 'ldar',
                                  'stlr', 'ldapr']))
@@ -137,7 +133,7 @@ def single_imm(draw):
 
 
 # ----- single register, register offset -----
-@st.composite
+@st.seeded_composite
 def single_reg(draw):
     size, opc, v = draw(st.sampled_from(VALID))
     nbytes = _kind(size, opc, v)[0]
@@ -167,10 +163,10 @@ def single_reg(draw):
 
 
 # ----- literal -----
-@st.composite
+@st.seeded_composite
 def literal(draw):
-    opc, v = draw(st.sampled_from(sorted(ldst_enc._LIT) + [(3, 0)]))
-    nbytes = ldst_enc._LIT.get((opc, v), (8, 0))[0]
+    opc, v = draw(st.sampled_from(sorted(_LIT) + [(3, 0)]))
+    nbytes = _LIT.get((opc, v), 8)
     if draw(bit):
         target = CODE + draw(st.integers(0, 0x1000 - nbytes)) // 4 * 4
     else:
@@ -180,7 +176,7 @@ def literal(draw):
 
 
 # ----- prefetch -----
-@st.composite
+@st.seeded_composite
 def prefetch(draw):
     form = draw(st.integers(0, 2))
     if form == 0:
@@ -200,7 +196,7 @@ PAIR_OPS = [(0, 0, 0), (0, 0, 1), (2, 0, 0), (2, 0, 1), (1, 0, 1)] + \
     [(o, 1, l) for o in range(3) for l in (0, 1)]
 
 
-@st.composite
+@st.seeded_composite
 def pair(draw):
     opc, v, L = draw(st.sampled_from(PAIR_OPS))
     idx = draw(st.integers(1 if (opc, v) == (1, 0) else 0, 3))
@@ -232,7 +228,7 @@ def _stx(size, pair, rs, rt, rt2, rn, rel):
 CLREX = 0xD503305F
 
 
-@st.composite
+@st.seeded_composite
 def exclusive(draw):
     """LDXR/LDXP then (nothing | CLREX | a plain store | another LDXR elsewhere) then STXR/STXP
     (same or another address), or a lone STXR."""
@@ -284,7 +280,7 @@ def _simd_regs(draw, rn):
     return p, rm, regs
 
 
-@st.composite
+@st.seeded_composite
 def simd_multi(draw):
     opcode = draw(st.sampled_from(sorted(MULTI)))
     q, size, L = draw(bit), draw(st.integers(0, 3)), draw(bit)
@@ -299,7 +295,7 @@ def simd_multi(draw):
     return [w], make_start(draw(seeds), regs)
 
 
-@st.composite
+@st.seeded_composite
 def simd_single(draw):
     q, L, R, opcode, S, size = (draw(bit), draw(bit), draw(bit), draw(st.integers(0, 7)),
                                 draw(bit), draw(st.integers(0, 3)))
@@ -335,7 +331,7 @@ CLASSES = {
 @pytest.mark.parametrize('mode', MODES)
 @pytest.mark.parametrize('cls', sorted(CLASSES))
 def test_class(cls, mode):
-    _run(mode, CLASSES[cls])
+    run_class(f'ldst.{cls}', mode, CLASSES[cls])
 
 
 # ----- hand-picked cases -----

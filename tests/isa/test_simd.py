@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from nbemu.gen.decode import decoder
 from tests.isa import harness
-from tests.isa.encoding import Form, cases, rand_fpcr, rand_fpsr, seeded, words
+from tests.isa.encoding import Form, cases, rand_fpcr, rand_fpsr
 from tests.isa.harness import CACHE, Start, check, run_class, run_nbemu
 
 MODES = ('off', 'all')
@@ -52,17 +52,8 @@ def make_start(r):
     return Start(x=x, v=v, nzcv=r.randrange(16) << 28, fpsr=rand_fpsr(r), fpcr=rand_fpcr(r))
 
 
-def start():
-    return seeded(make_start)
-
-
 # ----- encodings: the Arm ARM's AdvSIMD integer groups (DDI 0487, C4.1.95 and the tables in
 # "Advanced SIMD ..."), allocated field values typed in from those tables -----
-def layout(spec, **fields):
-    """A word strategy for one layout (kept for test_fp's helpers)."""
-    return words(Form(spec, **fields))
-
-
 _Z2 = [0, 1, 2]            # sizes other than 11
 _HS = [1, 2]               # H and S element sizes
 
