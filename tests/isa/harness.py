@@ -466,7 +466,10 @@ CACHE = os.environ.get('NBEMU_CACHE_DIR') or os.path.join(
 PROFILE = os.environ.get('NBEMU_HYPOTHESIS_PROFILE', 'default')
 # examples per class and tier: interpreter (jit='off') gets the bulk; compiled code (jit='all')
 # costs one numba compile (~0.1-0.3 s) per example, so it gets its own smaller random sample
-EXAMPLES = {'default': {'off': 100, 'all': 12}, 'long': {'off': 1500, 'all': 60}}
+# (measured: an interpreter example costs ~2-3 ms CPU with the reused Machine and Unicorn, a
+# compiled one 0.2-1 s, most of it numba; the default run of tests/isa takes about the CPU time
+# the suite took before this harness, ~14 min on the 2-core CI machine)
+EXAMPLES = {'default': {'off': 800, 'all': 12}, 'long': {'off': 5000, 'all': 40}}
 # A class fails when fewer than this share of its examples executed on both sides (an example
 # where both fault compares only the fault, so a class that mostly faults tests almost nothing).
 # The compiled tier's samples are small, so its floor is lower (the chance that a class whose true
