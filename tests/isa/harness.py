@@ -432,7 +432,9 @@ def check(words, start, jit='off', cache_dir=None, compare_fp_status=True, cls=N
     b = run_unicorn(words, start)
     d = diff(a, b, compare_fp_status)
     feature = None
-    if d and a['outcome'] == SIGILL and b['outcome'] in EXECUTED:
+    if d and a['outcome'] == SIGILL and b['outcome'] != SIGILL:
+        # a feature nbemu does not implement: Unicorn may run it or fault in it (an LSE atomic
+        # on a misaligned address, an LDRAA whose authentication fails...)
         feature = not_implemented(words[-1] if len(words) == 1 else
                                   next((w for w in words if not_implemented(w)), words[0]))
         if feature is not None:
@@ -486,6 +488,14 @@ def set_profile(name):
     settings.register_profile(f'nbemu-{name}', max_examples=EXAMPLES[name]['off'],
                               deadline=None)
     settings.load_profile(f'nbemu-{name}')
+
+
+# Whole top-level encoding groups drawn with every non-op0 bit random (the *.space classes) are
+# mostly unallocated or faulting words by design: they test that both sides reject and fault
+# alike, so their floor is this lower one.
+# Measured shares (default profile): alu.dp_imm ~58%, alu.dp_reg ~33%, simd ~29%, ldst ~20%,
+# fp ~13% (the scalar FP group is mostly unallocated).
+SPACE_FLOOR = 0.10
 
 
 def examples(mode, weight=1.0):

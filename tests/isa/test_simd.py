@@ -136,6 +136,16 @@ CLASSES = {
 }
 
 
+# the whole AdvSIMD group (Arm ARM C4.1: op0 = 0111 with bit 28 = 0; bits 31 and 28 fixed 0),
+# every other bit random
+SPACE = [Form('0 x x 0 111 x x x x x x x x x x x x x x x x x x x x x x x x x')]
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_space(mode):
+    run_class('simd.space', mode, cases(SPACE, make_start), floor=harness.SPACE_FLOOR)
+
+
 def class_forms(spec):
     if isinstance(spec, list):
         return spec
