@@ -474,9 +474,9 @@ PROFILE = os.environ.get('NBEMU_HYPOTHESIS_PROFILE', 'default')
 EXAMPLES = {'default': {'off': 800, 'all': 12}, 'long': {'off': 5000, 'all': 40}}
 # A class fails when fewer than this share of its examples executed on both sides (an example
 # where both fault compares only the fault, so a class that mostly faults tests almost nothing).
-# The compiled tier's samples are small, so its floor is lower (the chance that a class whose true
-# share is 80% falls below 40% in 12 draws is below 1e-3).
-FLOOR = {'off': 0.60, 'all': 0.40}
+# The compiled tier's samples are small (12 in the default profile), so its floor is lower: a
+# class whose true share is 70% falls to 2 of 12 or fewer with probability ~2e-4.
+FLOOR = {'off': 0.60, 'all': 0.25}
 
 
 def set_profile(name):
@@ -492,9 +492,10 @@ def set_profile(name):
 
 # Whole top-level encoding groups drawn with every non-op0 bit random (the *.space classes) are
 # mostly unallocated or faulting words by design: they test that both sides reject and fault
-# alike, so their floor is this lower one.
-# Measured shares (default profile): alu.dp_imm ~58%, alu.dp_reg ~33%, simd ~29%, ldst ~20%,
-# fp ~13% (the scalar FP group is mostly unallocated).
+# alike, so their floor is lower. Measured shares (default profile, interpreter): alu.dp_imm
+# ~56%, alu.dp_reg ~32%, simd ~26%, ldst ~26%, fp ~15% (the scalar FP group is mostly
+# unallocated). In the compiled tier's 12 examples a 15% share is 0 or 1 example too often for
+# any floor, so there the space classes only check agreement.
 SPACE_FLOOR = 0.10
 
 
@@ -525,6 +526,8 @@ def run_class(name, mode, cases, weight=1.0, floor=None, check_fn=None):
     k = STATS[key]
     share = k.both_ran / max(1, k.examples)
     lim = FLOOR[mode] if floor is None else floor
+    if floor == SPACE_FLOOR and mode != 'off':
+        lim = 0.0
     assert share >= lim, (f'{key}: only {k.both_ran} of {k.examples} examples executed on both '
                           f'sides ({share:.0%} < {lim:.0%}): the class draws too few valid '
                           f'encodings. {k.as_dict()}')
