@@ -423,10 +423,11 @@ def check(words, start, jit='off', cache_dir=None, compare_fp_status=True, cls=N
     if isinstance(words, int):
         words = [words]
     k = stats_for(cls) if cls else None
-    if cls and unicorn_bug(words, start):
-        k.examples += 1
-        k.words.add(tuple(words))
-        k.excluded += 1
+    if unicorn_bug(words, start):
+        if k is not None:
+            k.examples += 1
+            k.words.add(tuple(words))
+            k.excluded += 1
         return run_nbemu(words, start, jit, cache_dir)
     a = run_nbemu(words, start, jit, cache_dir)
     b = run_unicorn(words, start)
@@ -435,8 +436,8 @@ def check(words, start, jit='off', cache_dir=None, compare_fp_status=True, cls=N
     if d and a['outcome'] == SIGILL and b['outcome'] != SIGILL:
         # a feature nbemu does not implement: Unicorn may run it or fault in it (an LSE atomic
         # on a misaligned address, an LDRAA whose authentication fails...)
-        feature = not_implemented(words[-1] if len(words) == 1 else
-                                  next((w for w in words if not_implemented(w)), words[0]))
+        i = (a['pc'] - CODE) // 4           # nbemu stops on the undefined instruction
+        feature = not_implemented(words[i]) if 0 <= i < len(words) else None
         if feature is not None:
             d = ''
     if k is not None:

@@ -127,3 +127,15 @@ def test_form_draws():
     on = sum((w >> 11) & 31 == 3 and (w >> 22) & 3 < 2 for w in ws)
     assert 0.85 < on / len(ws) < 0.95           # OFF_LIST: one listed field off 10% of the time
     assert len(set(ws)) > 1900
+
+
+def test_not_implemented_feature_is_excused():
+    """CAS (LSE) on a data address: nbemu raises SIGILL (not implemented yet, issue 6), Unicorn
+    runs it; check() passes and counts the example as excused, not as executed."""
+    s = Start(x=[0, 0, DATA + 0x40])
+    k = harness.stats_for('selftest.cas')
+    before = (k.examples, k.excluded, k.both_ran)
+    a = check([0xC8A07C41], s, cls='selftest.cas')       # cas x0, x1, [x2]
+    assert a['outcome'] == SIGILL and a['unicorn']['outcome'] == 'ran'
+    assert (k.examples, k.excluded, k.both_ran) == (before[0] + 1, before[1] + 1, before[2])
+    del harness.STATS['selftest.cas']
