@@ -6,7 +6,7 @@ EL1 values; PAuth is implemented there but not advertised by nbemu).
 Branch targets given to Unicorn stay inside the mapped code page (Unicorn reports a fetch fault
 for a branch to an unmapped page even when it stops after the branch); far targets are checked
 against the architectural expectation. Every class runs in the interpreter (jit='off') and, with
-fewer examples, as compiled code (jit='all').
+its own smaller random sample, as compiled code (jit='all').
 """
 import struct
 import sys

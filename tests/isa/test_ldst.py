@@ -5,7 +5,7 @@ register number including 31) with base and index registers chosen so that the a
 the data area (often across its middle page boundary), random data bytes and random register
 values, runs the instruction (or a short sequence, for exclusives) in nbemu and in Unicorn and
 compares all registers and the data pages. Each class runs in the interpreter (jit='off') and,
-with few examples, as compiled code (jit='all'). Fault tests check that an access to an
+with its own smaller random sample, as compiled code (jit='all'). Fault tests check that an access to an
 unmapped or read-only address faults in nbemu and changes nothing.
 
 CONSTRAINED UNPREDICTABLE combinations that nbemu resolves as QEMU does (writeback with
