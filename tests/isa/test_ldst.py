@@ -5,8 +5,8 @@ register number including 31) with base and index registers chosen so that the a
 the data area (often across its middle page boundary), random data bytes and random register
 values, runs the instruction (or a short sequence, for exclusives) in nbemu and in Unicorn and
 compares all registers and the data pages. Each class runs in the interpreter (jit='off') and,
-with its own smaller random sample, as compiled code (jit='all'). Fault tests check that an access to an
-unmapped or read-only address faults in nbemu and changes nothing.
+with its own smaller random sample, as compiled code (jit='all'). Fault tests check that an
+access to an unmapped or read-only address faults in nbemu and changes nothing.
 
 CONSTRAINED UNPREDICTABLE combinations that nbemu resolves as QEMU does (writeback with
 Rn == Rt or Rt2, load pairs with Rt == Rt2) are drawn and compared; exclusives draw distinct
