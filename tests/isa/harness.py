@@ -355,8 +355,8 @@ def not_implemented(word):
 EXTRA_NOT_IMPLEMENTED = []
 
 # ----- known Unicorn (QEMU 5 based) divergences from the Arm ARM -----
-# (mask, value, reason, predicate(word, start) or None): examples matching one are not compared (they
-# count as excused); each entry has a test that pins nbemu's architectural behaviour.
+# (mask, value, reason, predicate(word, start) or None): examples matching one are not compared
+# (they count as excused); each entry has a test that pins nbemu's architectural behaviour.
 UNICORN_BUGS = []
 
 
