@@ -1,44 +1,52 @@
 """Differential tests of the integer data-processing instructions against Unicorn.
 
-Every test draws random encodings (all register numbers including 31, both widths, every
-variant field) and random register values, SP and NZCV, runs the instruction in nbemu and in
-Unicorn, and compares all registers and flags. Each class runs in the interpreter (jit='off')
-and, with fewer examples, as compiled code (jit='all').
+Every class draws random encodings of one Arm ARM encoding group (fixed bits from the encoding
+diagram, every other bit random, allocated field values from the group's table, 10% of the time
+an unallocated neighbour) and random register values, SP and NZCV, runs the instruction in nbemu
+and in Unicorn, and compares all registers and flags (or the fault). Each class runs in the
+interpreter (jit='off') and, with its own smaller random sample, as compiled code (jit='all').
 """
-import os
-import tempfile
-
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nbemu.gen.decode import decoder
 from nbemu.gen.encodings import alu as alu_enc
-from tests.isa.harness import Start, check, run_unicorn
+from tests.isa.encoding import Form, cases
+from tests.isa import harness
+from tests.isa.harness import CACHE, Start, check, run_class, run_unicorn
 
-CACHE = os.environ.get('NBEMU_CACHE_DIR') or os.path.join(tempfile.gettempdir(), 'nbemu-test-cache')
-EXAMPLES = {'off': 150, 'all': 4}
 MODES = ('off', 'all')
 M64 = 2**64 - 1
-
-_ALU_HANDLERS = {p.handler for p in alu_enc.PATTERNS}
 
 # ----- operand strategies -----
 _EDGE = [0, 1, 2, 0x7F, 0x80, 0xFF, 0x7FFF, 0x8000, 0xFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFF,
          0x100000000, 0x7FFFFFFFFFFFFFFF, 0x8000000000000000, M64, M64 - 1, 0xFFFFFFFF80000000,
          0x00000000FFFFFFFE, 0x123456789ABCDEF0, 63, 64, 31, 32]
-value = st.one_of(st.sampled_from(_EDGE), st.integers(0, M64), st.integers(0, 0xFFFFFFFF),
-                  st.integers(0, 70),
-                  st.integers(0, 0xFFFFFFFF).map(lambda v: v | 0xFFFFFFFF00000000))
 reg = st.integers(0, 31)
 bit = st.integers(0, 1)
 cond = st.integers(0, 15)
 
 
-@st.composite
-def start(draw):
-    x = draw(st.lists(value, min_size=31, max_size=31))
-    return Start(x=x, sp=draw(value), nzcv=draw(st.integers(0, 15)) << 28)
+_SMALL = [0, 1, 2, 31, 32, 63, 64, 70]
+
+
+def rand_value(r):
+    k = r.randrange(5)
+    if k == 0:
+        return r.choice(_EDGE)
+    if k == 1:
+        return r.getrandbits(64)
+    if k == 2:
+        return r.getrandbits(32)
+    if k == 3:
+        return r.randrange(71)
+    return r.getrandbits(32) | 0xFFFFFFFF00000000
+
+
+def make_start(r):
+    return Start(x=[rand_value(r) for _ in range(31)], sp=rand_value(r),
+                 nzcv=r.randrange(16) << 28)
 
 
 def fields(*spec):
@@ -50,151 +58,78 @@ def fields(*spec):
     return w
 
 
-def _run(mode, words, gen_start=start()):
-    @settings(max_examples=EXAMPLES[mode], deadline=None, derandomize=(mode == 'all'),
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(word=words, s=gen_start)
-    def prop(word, s):
-        pat, _ = decoder().decode(word, 0x10000)
-        assert pat is not None and pat.handler in _ALU_HANDLERS, f'{word:08x} not decoded by alu'
-        check(word, s, jit=mode, cache_dir=CACHE)
-    prop()
+# ----- encodings: the Arm ARM's integer data-processing groups (DDI 0487 C4.1.92 "Data
+# Processing -- Immediate" and C4.1.94 "Data Processing -- Register"); allocated field values
+# typed in from the group tables -----
+_R32 = list(range(32))
 
 
-# ----- encodings per class -----
-@st.composite
-def add_sub_imm(draw):
-    return fields((draw(bit), 1), (draw(bit), 1), (draw(bit), 1), (0b100010, 6), (draw(bit), 1),
-                  (draw(st.integers(0, 4095)), 12), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def logic_imm(draw):
-    sf = draw(bit)
-    n = draw(bit) if sf else 0
-    immr, imms = draw(st.integers(0, 63)), draw(st.integers(0, 63))
-    assume(alu_enc.decode_bit_masks(n, imms, immr, True, 64 if sf else 32) is not None)
-    return fields((sf, 1), (draw(st.integers(0, 3)), 2), (0b100100, 6), (n, 1), (immr, 6),
-                  (imms, 6), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def mov_wide(draw):
-    sf = draw(bit)
-    return fields((sf, 1), (draw(st.sampled_from([0, 2, 3])), 2), (0b100101, 6),
-                  (draw(st.integers(0, 3 if sf else 1)), 2), (draw(st.integers(0, 0xFFFF)), 16),
-                  (draw(reg), 5))
-
-
-@st.composite
-def adr(draw):
-    return fields((draw(bit), 1), (draw(st.integers(0, 3)), 2), (0b10000, 5),
-                  (draw(st.integers(0, 2**19 - 1)), 19), (draw(reg), 5))
-
-
-@st.composite
-def bitfield(draw):
-    sf = draw(bit)
-    top = 63 if sf else 31
-    return fields((sf, 1), (draw(st.integers(0, 2)), 2), (0b100110, 6), (sf, 1),
-                  (draw(st.integers(0, top)), 6), (draw(st.integers(0, top)), 6),
-                  (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def extr(draw):
-    sf = draw(bit)
-    rn = draw(reg)
-    rm = draw(st.one_of(reg, st.just(rn)))          # Rn == Rm is ROR (immediate)
-    return fields((sf, 1), (0, 2), (0b100111, 6), (sf, 1), (0, 1), (rm, 5),
-                  (draw(st.integers(0, 63 if sf else 31)), 6), (rn, 5), (draw(reg), 5))
-
-
-@st.composite
-def logic_reg(draw):
-    sf = draw(bit)
-    return fields((sf, 1), (draw(st.integers(0, 3)), 2), (0b01010, 5),
-                  (draw(st.integers(0, 3)), 2), (draw(bit), 1), (draw(reg), 5),
-                  (draw(st.integers(0, 63 if sf else 31)), 6), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def add_sub_shift(draw):
-    sf = draw(bit)
-    return fields((sf, 1), (draw(bit), 1), (draw(bit), 1), (0b01011, 5),
-                  (draw(st.integers(0, 2)), 2), (0, 1), (draw(reg), 5),
-                  (draw(st.integers(0, 63 if sf else 31)), 6), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def add_sub_ext(draw):
-    return fields((draw(bit), 1), (draw(bit), 1), (draw(bit), 1), (0b01011, 5), (0, 2), (1, 1),
-                  (draw(reg), 5), (draw(st.integers(0, 7)), 3), (draw(st.integers(0, 4)), 3),
-                  (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def adc_sbc(draw):
-    return fields((draw(bit), 1), (draw(bit), 1), (draw(bit), 1), (0b11010000, 8), (draw(reg), 5),
-                  (0, 6), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def cond_cmp(draw):
-    return fields((draw(bit), 1), (draw(bit), 1), (1, 1), (0b11010010, 8), (draw(reg), 5),
-                  (draw(cond), 4), (draw(bit), 1), (0, 1), (draw(reg), 5), (0, 1),
-                  (draw(st.integers(0, 15)), 4))
-
-
-@st.composite
-def cond_sel(draw):
-    return fields((draw(bit), 1), (draw(bit), 1), (0, 1), (0b11010100, 8), (draw(reg), 5),
-                  (draw(cond), 4), (0, 1), (draw(bit), 1), (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def dp_1src(draw):
-    sf = draw(bit)
-    opc = draw(st.sampled_from([0, 1, 2, 3, 4, 5] if sf else [0, 1, 2, 4, 5]))
-    return fields((sf, 1), (0b10, 2), (0b11010110, 8), (0, 5), (opc, 6), (draw(reg), 5),
-                  (draw(reg), 5))
-
-
-@st.composite
-def dp_2src(draw):
-    """UDIV SDIV LSLV LSRV ASRV RORV and CRC32(C)B/H/W/X."""
-    sf = draw(bit)
-    ops = [0b000010, 0b000011, 0b001000, 0b001001, 0b001010, 0b001011]
-    ops += [0b010011, 0b010111] if sf else [0b010000, 0b010001, 0b010010, 0b010100, 0b010101,
-                                            0b010110]
-    return fields((sf, 1), (0, 2), (0b11010110, 8), (draw(reg), 5), (draw(st.sampled_from(ops)), 6),
-                  (draw(reg), 5), (draw(reg), 5))
-
-
-@st.composite
-def dp_3src(draw):
-    """MADD MSUB SMADDL SMSUBL UMADDL UMSUBL SMULH UMULH."""
-    sf = draw(bit)
-    op31 = draw(st.sampled_from([0, 1, 2, 5, 6])) if sf else 0
-    o0 = 0 if op31 in (2, 6) else draw(bit)
-    ra = 31 if op31 in (2, 6) else draw(reg)
-    return fields((sf, 1), (0, 2), (0b11011, 5), (op31, 3), (draw(reg), 5), (o0, 1), (ra, 5),
-                  (draw(reg), 5), (draw(reg), 5))
-
+def _ror(w):
+    """ROR (immediate) is EXTR with Rn == Rm."""
+    return (w & ~(31 << 5)) | ((w >> 16) & 31) << 5
 
 CLASSES = {
-    'add_sub_imm': add_sub_imm(), 'logic_imm': logic_imm(), 'mov_wide': mov_wide(), 'adr': adr(),
-    'bitfield': bitfield(), 'extr': extr(), 'logic_reg': logic_reg(),
-    'add_sub_shift': add_sub_shift(), 'add_sub_ext': add_sub_ext(), 'adc_sbc': adc_sbc(),
-    'cond_cmp': cond_cmp(), 'cond_sel': cond_sel(), 'dp_1src': dp_1src(), 'dp_2src': dp_2src(),
-    'dp_3src': dp_3src(),
+    'add_sub_imm': [Form('sf:1 op:1 S:1 100010 sh:1 imm12:12 rn:5 rd:5')],
+    # 32-bit: N=0; the all-ones element (imms) is unallocated, which the random draws include
+    'logic_imm': [Form('1 opc:2 100100 N:1 immr:6 imms:6 rn:5 rd:5'),
+                  Form('0 opc:2 100100 N:1 immr:6 imms:6 rn:5 rd:5', N=[0])],
+    'mov_wide': [Form('1 opc:2 100101 hw:2 imm16:16 rd:5', opc=[0, 2, 3]),
+                 Form('0 opc:2 100101 hw:2 imm16:16 rd:5', opc=[0, 2, 3], hw=[0, 1])],
+    'adr': [Form('op:1 immlo:2 10000 immhi:19 rd:5')],
+    'bitfield': [Form('1 opc:2 100110 N:1 immr:6 imms:6 rn:5 rd:5', opc=[0, 1, 2], N=[1]),
+                 Form('0 opc:2 100110 N:1 immr:6 imms:6 rn:5 rd:5', opc=[0, 1, 2], N=[0],
+                      immr=_R32, imms=_R32)],
+    # Rn == Rm is ROR (immediate): drawn often by the second form
+    'extr': [Form('1 00 100111 N:1 0 rm:5 imms:6 rn:5 rd:5', N=[1]),
+             Form('0 00 100111 N:1 0 rm:5 imms:6 rn:5 rd:5', N=[0], imms=_R32),
+             Form('1 00 100111 1 0 rm:5 imms:6 rn:5 rd:5', post=_ror),
+             Form('0 00 100111 0 0 rm:5 imms:6 rn:5 rd:5', imms=_R32, post=_ror)],
+    'logic_reg': [Form('1 opc:2 01010 shift:2 N:1 rm:5 imm6:6 rn:5 rd:5'),
+                  Form('0 opc:2 01010 shift:2 N:1 rm:5 imm6:6 rn:5 rd:5', imm6=_R32)],
+    'add_sub_shift': [Form('1 op:1 S:1 01011 shift:2 0 rm:5 imm6:6 rn:5 rd:5', shift=[0, 1, 2]),
+                      Form('0 op:1 S:1 01011 shift:2 0 rm:5 imm6:6 rn:5 rd:5', shift=[0, 1, 2],
+                           imm6=_R32)],
+    'add_sub_ext': [Form('sf:1 op:1 S:1 01011 opt:2 1 rm:5 option:3 imm3:3 rn:5 rd:5', opt=[0],
+                         imm3=[0, 1, 2, 3, 4])],
+    'adc_sbc': [Form('sf:1 op:1 S:1 11010000 rm:5 opcode2:6 rn:5 rd:5', opcode2=[0])],
+    'cond_cmp': [Form('sf:1 op:1 1 11010010 rm:5 cond:4 imm:1 o2:1 rn:5 o3:1 nzcv:4', o2=[0],
+                      o3=[0])],
+    'cond_sel': [Form('sf:1 op:1 S:1 11010100 rm:5 cond:4 op2:2 rn:5 rd:5', S=[0],
+                      op2=[0, 1])],
+    # RBIT REV16 REV32 (REV for sf=0) REV CLZ CLS
+    'dp_1src': [Form('1 1 S:1 11010110 opcode2:5 opc:6 rn:5 rd:5', S=[0], opcode2=[0],
+                     opc=[0, 1, 2, 3, 4, 5]),
+                Form('0 1 S:1 11010110 opcode2:5 opc:6 rn:5 rd:5', S=[0], opcode2=[0],
+                     opc=[0, 1, 2, 4, 5])],
+    # UDIV SDIV LSLV LSRV ASRV RORV, CRC32B/H/W/X and CRC32CB/H/W/X (X only with sf=1)
+    'dp_2src': [Form('sf:1 0 S:1 11010110 rm:5 opc:6 rn:5 rd:5', S=[0],
+                     opc=[2, 3, 8, 9, 10, 11]),
+                Form('0 0 0 11010110 rm:5 010 c:1 sz:2 rn:5 rd:5', sz=[0, 1, 2]),
+                Form('1 0 0 11010110 rm:5 010 c:1 11 rn:5 rd:5')],
+    # MADD MSUB; SMADDL SMSUBL SMULH UMADDL UMSUBL UMULH (64-bit only)
+    'dp_3src': [Form('sf:1 00 11011 000 rm:5 o0:1 ra:5 rn:5 rd:5'),
+                Form('1 00 11011 op31:3 rm:5 o0:1 ra:5 rn:5 rd:5', op31=[1, 5]),
+                Form('1 00 11011 op31:3 rm:5 0 ra:5 rn:5 rd:5', op31=[2, 6], ra=[31])],
 }
 
 
 @pytest.mark.parametrize('mode', MODES)
 @pytest.mark.parametrize('cls', sorted(CLASSES))
 def test_class(cls, mode):
-    _run(mode, CLASSES[cls])
+    run_class(f'alu.{cls}', mode, cases(CLASSES[cls], make_start))
+
+
+# the whole data-processing groups (Arm ARM C4.1: immediate op0 = 100x, register op0 = x101),
+# every other bit random
+SPACES = {'dp_imm': [Form('x x x 1 0 0 x x x x x x x x x x x x x x x x x x x x x x x x x x')],
+          'dp_reg': [Form('x x x x 1 0 1 x x x x x x x x x x x x x x x x x x x x x x x x x')]}
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('space', sorted(SPACES))
+def test_space(space, mode):
+    run_class(f'alu.{space}.space', mode, cases(SPACES[space], make_start),
+              floor=harness.SPACE_FLOOR)
 
 
 # ----- hand-picked cases: edge semantics each mode must get exactly right -----

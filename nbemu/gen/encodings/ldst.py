@@ -182,9 +182,12 @@ PATTERNS = [
             lambda f: (f.rs, f.rt, f.rt2, f.rn, 4 << f.sz, 1)),
     Pattern('LDXP/LDAXP', '1 sz:1 001000 011 rs:5 o0:1 rt2:5 rn:5 rt:5', ldst.ld_excl,
             lambda f: (f.rt, f.rt2, f.rn, 4 << f.sz, 1)),
-    Pattern('STLR/STLLR', 'size:2 001000 100 11111 o0:1 11111 rn:5 rt:5', ldst.ldst_imm,
+    # Rs and Rt2 are should-be-one fields ((1)(1)(1)(1)(1) in the Arm ARM): with other values
+    # the encoding is CONSTRAINED UNPREDICTABLE, UNDEFINED or as if they were ones; QEMU (the
+    # whole-program reference) and Unicorn run it, and so does nbemu
+    Pattern('STLR/STLLR', 'size:2 001000 100 xxxxx o0:1 xxxxx rn:5 rt:5', ldst.ldst_imm,
             lambda f: (f.rt, f.rn, 0, 1 << f.size, K_ST, MODE_OFFSET)),
-    Pattern('LDAR/LDLAR', 'size:2 001000 110 11111 o0:1 11111 rn:5 rt:5', ldst.ldst_imm,
+    Pattern('LDAR/LDLAR', 'size:2 001000 110 xxxxx o0:1 xxxxx rn:5 rt:5', ldst.ldst_imm,
             lambda f: (f.rt, f.rn, 0, 1 << f.size, K_LD, MODE_OFFSET)),
     Pattern('CLREX', '11010101 00000011 0011 crm:4 010 11111', ldst.clrex, pure=True),
     # ----- AdvSIMD structures -----
