@@ -93,3 +93,15 @@ def call_v_i64_u64_i64_u64(typingctx, fnaddr, a, b, n, v):
         builder.call(fn, [args[1], args[2], args[3], args[4]])
         return context.get_dummy_value()
     return types.void(fnaddr, a, b, n, v), codegen
+
+
+@intrinsic
+def load_i64(typingctx, addr):
+    """A plain aligned int64 load (decoded TB records, which no guest store can alias)."""
+    if not isinstance(addr, types.Integer):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
+        return builder.load(ptr, align=8)
+    return types.int64(addr), codegen

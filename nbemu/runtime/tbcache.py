@@ -1,16 +1,23 @@
 """The translation-block cache: decoded records and the pc -> TB table the nopython loop probes.
 
 `tbs` holds one row per TB (pc, first record, record count, fall-through pc, native entry
-address or 0, execution count); `ins` holds decoded instruction records (handler id, six
-arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row (0 = empty). Invalidation
-rebuilds the table without the dropped TBs, which is rare (self-modifying code, munmap).
+address or 0, execution count, then two successor links); `ins` holds decoded instruction records
+(interpreter op id, six arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row
+(0 = empty).
+
+Chaining: a link is (successor pc, successor row); the loop follows a link whose pc equals the
+new guest pc instead of probing the hash table. An empty link has pc NO_LINK, which no TB can
+start at (TBs start at 4-aligned pcs). Rows are only ever appended (reused only after a flush),
+and every invalidation clears all links, so a link can never lead to a dropped TB.
 """
 import numpy as np
 from numba import njit
 
 from .memory import PAGE_SHIFT
 
-TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS = range(6)
+TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS, TB_L0_PC, TB_L0, TB_L1_PC, TB_L1 = range(10)
+TB_WIDTH = 10
+NO_LINK = 1
 REC_OP, REC_PC = 0, 7
 REC_WIDTH = 8
 _HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
@@ -36,7 +43,7 @@ def tb_lookup(table, tbs, pc):
 
 class TBCache:
     def __init__(self, capacity=1 << 16, records=1 << 18):
-        self.tbs = np.zeros((capacity, 6), dtype=np.int64)
+        self.tbs = np.zeros((capacity, TB_WIDTH), dtype=np.int64)
         self.ins = np.zeros((records, REC_WIDTH), dtype=np.int64)
         self.table = np.zeros(capacity * 2, dtype=np.int64)
         self.n_tbs = 0
@@ -61,7 +68,8 @@ class TBCache:
             return None
         row = self.n_tbs
         self.ins[self.n_ins:self.n_ins + n] = np.array(records, dtype=np.uint64).view(np.int64)
-        self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0)
+        self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0,
+                         NO_LINK, 0, NO_LINK, 0)
         self.n_ins += n
         self.n_tbs += 1
         self.meta.append(meta)
@@ -99,6 +107,14 @@ class TBCache:
             table[i] = table[j]
             i = j
 
+    def unlink_all(self):
+        """Forget every successor link (after any TB was dropped)."""
+        t = self.tbs[:self.n_tbs]
+        t[:, TB_L0_PC] = NO_LINK
+        t[:, TB_L0] = 0
+        t[:, TB_L1_PC] = NO_LINK
+        t[:, TB_L1] = 0
+
     def invalidate_pages(self, pages):
         dropped = 0
         for p in pages:
@@ -108,6 +124,8 @@ class TBCache:
                     self.tbs[row, TB_ENTRY] = 0
                     self._remove_table(row)
                     dropped += 1
+        if dropped:
+            self.unlink_all()
         return dropped
 
     def flush(self):
