@@ -12,13 +12,17 @@ Shape (each point measured; see DESIGN.md):
   a table of function pointers), skewed so the hot ops are reached in fewer tests;
 - interpreter ops are the semantics handlers plus *variants*: a handler with some decoded fields
   fixed (ADD immediate 64-bit without flags, LDR X unsigned offset...), chosen at decode time.
-  A variant calls the same handler with those fields as constants, so semantics stay in
-  nbemu/gen/sem and LLVM folds the fixed fields away;
+  A variant calls the same handler with those fields as typed constants (np.int64(k): a bare
+  literal would make numba compile one more specialisation of the helper and of everything it
+  calls, +10 s of build), so semantics stay in nbemu/gen/sem and LLVM, inlining the helper into
+  the leaf, folds the fixed fields away;
 - records are read with plain loads from their raw address (no array indexing checks).
 """
 import importlib.util
 import os
 import sys
+
+from nbemu.core import tbtable  # noqa: F401  the generated loop uses its columns and lookup
 
 from . import decode
 from .sem import alu, branch, ldst
@@ -71,11 +75,6 @@ VARIANTS = [
     (ldst.ldst_imm, (_, _, _, 8, ldst.K_ST, ldst.MODE_PRE)),
     (ldst.ldst_imm, (_, _, _, 4, ldst.K_LD, ldst.MODE_POST)),
     (ldst.ldst_imm, (_, _, _, 4, ldst.K_ST, ldst.MODE_POST)),
-    # ldst_pair(rt, rt2, rn, imm, op, mode), op = size | kind << 5: LDP/STP X offset, pre, post
-    (ldst.ldst_pair, (_, _, _, _, 8 | ldst.K_LD << 5, ldst.MODE_OFFSET)),
-    (ldst.ldst_pair, (_, _, _, _, 8 | ldst.K_ST << 5, ldst.MODE_OFFSET)),
-    (ldst.ldst_pair, (_, _, _, _, 8 | ldst.K_ST << 5, ldst.MODE_PRE)),
-    (ldst.ldst_pair, (_, _, _, _, 8 | ldst.K_LD << 5, ldst.MODE_POST)),
 ]
 # generic handlers placed with the variants in the hot half of the dispatch tree
 HOT_HANDLERS = [branch.b_cond, branch.br_reg, branch.b, branch.bl, branch.test_branch,
@@ -129,7 +128,7 @@ def _leaf(ops, aliases, pure, op, pad):
     args = []
     for i in range(n):
         if fixed is not None and fixed[i] is not None:
-            args.append(str(int(fixed[i])))
+            args.append(f"I({int(fixed[i])})")
         else:
             args.append(f'load_i64(r + U({8 * (i + 1)}))')
     name = getattr(h, 'py_func', h).__name__
@@ -165,7 +164,7 @@ _LOOP = '''
 def run(c, ins, tbs, table, hot_threshold, budget, first):
     """Execute TBs until one requests an exit (syscall, fault, miss, hot TB...) or, when
     budget > 0, until `budget` TBs ran. first >= 0: start with that TB row instead of looking
-    up the pc. tbs columns: see nbemu.runtime.tbcache."""
+    up the pc. tbs columns: see nbemu.core.tbtable."""
     insp = U(ins.ctypes.data)
     done = 0
     if first >= 0:
@@ -198,11 +197,12 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
                 exit_mid_tb(c, load_i64(r + U(REC_PC_OFF)), I((r - r0) // U(REC_BYTES)))
                 return
             tb_done(c, n)
-            hits = tbs[slot, TB_HITS] + 1
-            tbs[slot, TB_HITS] = hits
-            if hits == hot_threshold:
-                request_exit(c, EXIT_HOT, slot)
-                return
+            if hot_threshold > 0:
+                hits = tbs[slot, TB_HITS] + 1
+                tbs[slot, TB_HITS] = hits
+                if hits == hot_threshold:
+                    request_exit(c, EXIT_HOT, slot)
+                    return
         done += 1
         if done == budget:
             request_exit(c, EXIT_BUDGET, 0)
@@ -236,13 +236,13 @@ def interpreter_source(dec):
         f'# semantics hash {semantics_hash()}',
         'import numpy as np',
         'from numba import njit',
-        'from nbemu.runtime.native import peek64, poke64, call_i64_i64, load_i64',
-        'from nbemu.runtime.tbcache import (tb_lookup, TB_N, TB_NEXT, TB_START, TB_ENTRY, TB_HITS,',
+        'from nbemu.core.native import peek64, poke64, call_i64_i64, load_i64',
+        'from nbemu.core.tbtable import (tb_lookup, TB_N, TB_NEXT, TB_START, TB_ENTRY, TB_HITS,',
         '                                   TB_L0_PC, TB_L0, TB_L1_PC, TB_L1, NO_LINK, REC_WIDTH,',
         '                                   REC_PC)',
         'from nbemu.gen.sem.common import (exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT,',
         '                                  O_NATIVE_EXECS, U, I, ZERO, ONE)',
-        'from nbemu.runtime.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET',
+        'from nbemu.core.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET',
         'REC_BYTES = 8 * REC_WIDTH',
         'REC_PC_OFF = 8 * REC_PC',
     ]

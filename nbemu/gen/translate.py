@@ -1,7 +1,7 @@
 """Guest code -> decoded TB records (the front end both tiers start from)."""
 from dataclasses import dataclass, field
 
-from nbemu.runtime.memory import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
+from nbemu.core.memdefs import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
 
 from . import decode
 from .encodings.system import UNDEFINED
