@@ -8,8 +8,8 @@ Shape (each point measured; see DESIGN.md):
 - one `run` function holds the whole loop: TB lookup and successor links, the record loop and
   the switch over interpreter op ids, so no record or TB costs a call through numba's calling
   convention;
-- the switch is a balanced binary tree of `op < k` tests (faster than an if/elif chain and than
-  a table of function pointers), skewed so the hot ops are reached in fewer tests;
+- the switch is a binary tree of `op < k` tests (faster than an if/elif chain and than a table
+  of function pointers), weight-balanced so the hot ops are reached in fewer tests;
 - interpreter ops are the semantics handlers plus *variants*: a handler with some decoded fields
   fixed (ADD immediate 64-bit without flags, LDR X unsigned offset...), chosen at decode time.
   A variant calls the same handler with those fields as typed constants (np.int64(k): a bare
@@ -32,83 +32,93 @@ _loaded = {}
 # run(c, ins, tbs, table, hot_threshold, budget, first), as Machine calls it
 RUN_SIGNATURE = '(uint64, int64[:, ::1], int64[:, ::1], int64[::1], int64, int64, int64)'
 
-# Variants: (handler, fixed fields). Fixed fields has one entry per handler argument: None (read
-# from the record) or the constant the variant is specialised to. A record uses the first
-# variant whose constants match its decoded arguments, else the generic handler. Chosen from the
-# dynamic instruction mix of the corpus (qsort, string and integer code).
+# Variants: (handler, fixed fields, weight). Fixed fields has one entry per handler argument:
+# None (read from the record) or the constant the variant is specialised to. A record uses the
+# first variant whose constants match its decoded arguments, else the generic handler. Weight:
+# rough share (%) of dynamically executed instructions in integer code (the corpus's qsort,
+# measured, blended with typical compiled code); it shapes the dispatch tree.
 _ = None
+K_LD, K_ST, OFF, PRE, POST = ldst.K_LD, ldst.K_ST, ldst.MODE_OFFSET, ldst.MODE_PRE, ldst.MODE_POST
 VARIANTS = [
     # logic_reg(rd, rn, rm, shift, sf, opc): ORR X (MOV Xd, Xm), ORR W, AND X, EOR X
-    (alu.logic_reg, (_, _, _, 0, 1, 1)),
-    (alu.logic_reg, (_, _, _, 0, 0, 1)),
-    (alu.logic_reg, (_, _, _, 0, 1, 0)),
-    (alu.logic_reg, (_, _, _, 0, 1, 2)),
+    (alu.logic_reg, (_, _, _, 0, 1, 1), 11.7),
+    (alu.logic_reg, (_, _, _, 0, 0, 1), 0.3),
+    (alu.logic_reg, (_, _, _, 0, 1, 0), 0.3),
+    (alu.logic_reg, (_, _, _, 0, 1, 2), 0.3),
     # add_sub_imm(rd, rn, imm, sf, sub, setflags): ADD X, SUB X, SUBS X (CMP), SUBS W, ADD W
-    (alu.add_sub_imm, (_, _, _, 1, 0, 0)),
-    (alu.add_sub_imm, (_, _, _, 1, 1, 0)),
-    (alu.add_sub_imm, (_, _, _, 1, 1, 1)),
-    (alu.add_sub_imm, (_, _, _, 0, 1, 1)),
-    (alu.add_sub_imm, (_, _, _, 0, 0, 0)),
+    (alu.add_sub_imm, (_, _, _, 1, 0, 0), 3.0),
+    (alu.add_sub_imm, (_, _, _, 1, 1, 0), 3.3),
+    (alu.add_sub_imm, (_, _, _, 1, 1, 1), 5.7),
+    (alu.add_sub_imm, (_, _, _, 0, 1, 1), 3.4),
+    (alu.add_sub_imm, (_, _, _, 0, 0, 0), 0.5),
     # add_sub_shift(rd, rn, rm, shift, sf, ops) unshifted: ADD X, SUB X, SUBS X, ADD W, SUB W, SUBS W
-    (alu.add_sub_shift, (_, _, _, 0, 1, 0)),
-    (alu.add_sub_shift, (_, _, _, 0, 1, 2)),
-    (alu.add_sub_shift, (_, _, _, 0, 1, 3)),
-    (alu.add_sub_shift, (_, _, _, 0, 0, 0)),
-    (alu.add_sub_shift, (_, _, _, 0, 0, 2)),
-    (alu.add_sub_shift, (_, _, _, 0, 0, 3)),
+    (alu.add_sub_shift, (_, _, _, 0, 1, 0), 1.0),
+    (alu.add_sub_shift, (_, _, _, 0, 1, 2), 1.2),
+    (alu.add_sub_shift, (_, _, _, 0, 1, 3), 0.5),
+    (alu.add_sub_shift, (_, _, _, 0, 0, 0), 0.3),
+    (alu.add_sub_shift, (_, _, _, 0, 0, 2), 3.1),
+    (alu.add_sub_shift, (_, _, _, 0, 0, 3), 3.5),
     # mov_wide(rd, imm, shift, sf, opc): MOVZ X, MOVZ W, MOVK X
-    (alu.mov_wide, (_, _, _, 1, 2)),
-    (alu.mov_wide, (_, _, _, 0, 2)),
-    (alu.mov_wide, (_, _, _, 1, 3)),
+    (alu.mov_wide, (_, _, _, 1, 2), 1.0),
+    (alu.mov_wide, (_, _, _, 0, 2), 1.0),
+    (alu.mov_wide, (_, _, _, 1, 3), 0.3),
     # cond_sel(rd, rn, rm, cond, sf, op): CSEL X/W, CSINC X/W
-    (alu.cond_sel, (_, _, _, _, 1, 0)),
-    (alu.cond_sel, (_, _, _, _, 0, 0)),
-    (alu.cond_sel, (_, _, _, _, 1, 1)),
-    (alu.cond_sel, (_, _, _, _, 0, 1)),
+    (alu.cond_sel, (_, _, _, _, 1, 0), 0.5),
+    (alu.cond_sel, (_, _, _, _, 0, 0), 0.5),
+    (alu.cond_sel, (_, _, _, _, 1, 1), 0.5),
+    (alu.cond_sel, (_, _, _, _, 0, 1), 6.2),
     # ldst_imm(rt, rn, imm, size, kind, mode): LDR/STR X and W (offset), LDRB, STRB,
     # LDR/STR X pre/post-index, STR W post, LDR W post
-    (ldst.ldst_imm, (_, _, _, 8, ldst.K_LD, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 8, ldst.K_ST, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 4, ldst.K_LD, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 4, ldst.K_ST, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 1, ldst.K_LD, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 1, ldst.K_ST, ldst.MODE_OFFSET)),
-    (ldst.ldst_imm, (_, _, _, 8, ldst.K_LD, ldst.MODE_POST)),
-    (ldst.ldst_imm, (_, _, _, 8, ldst.K_ST, ldst.MODE_PRE)),
-    (ldst.ldst_imm, (_, _, _, 4, ldst.K_LD, ldst.MODE_POST)),
-    (ldst.ldst_imm, (_, _, _, 4, ldst.K_ST, ldst.MODE_POST)),
+    (ldst.ldst_imm, (_, _, _, 8, K_LD, OFF), 4.0),
+    (ldst.ldst_imm, (_, _, _, 8, K_ST, OFF), 2.0),
+    (ldst.ldst_imm, (_, _, _, 4, K_LD, OFF), 6.4),
+    (ldst.ldst_imm, (_, _, _, 4, K_ST, OFF), 1.0),
+    (ldst.ldst_imm, (_, _, _, 1, K_LD, OFF), 1.0),
+    (ldst.ldst_imm, (_, _, _, 1, K_ST, OFF), 0.5),
+    (ldst.ldst_imm, (_, _, _, 8, K_LD, POST), 0.5),
+    (ldst.ldst_imm, (_, _, _, 8, K_ST, PRE), 0.5),
+    (ldst.ldst_imm, (_, _, _, 4, K_LD, POST), 3.1),
+    (ldst.ldst_imm, (_, _, _, 4, K_ST, POST), 3.4),
 ]
-# generic handlers placed with the variants in the hot half of the dispatch tree
-HOT_HANDLERS = [branch.b_cond, branch.br_reg, branch.b, branch.bl, branch.test_branch,
-                alu.cond_cmp, alu.add_sub_imm, alu.logic_reg, alu.add_sub_shift, alu.cond_sel,
-                ldst.ldst_imm, ldst.ldst_pair, alu.mul_add, alu.bitfield, alu.logic_imm]
+# generic handlers that are hot too (weights as above); every other handler weighs COLD
+HOT_HANDLERS = {branch.b_cond: 10.3, branch.br_reg: 7.5, branch.b: 2.3, branch.bl: 1.0,
+                branch.test_branch: 2.0, alu.cond_cmp: 3.4, alu.add_sub_imm: 0.5,
+                alu.logic_reg: 0.5, alu.add_sub_shift: 1.0, alu.cond_sel: 0.3, ldst.ldst_imm: 1.0,
+                ldst.ldst_pair: 4.0, alu.mul_add: 1.5, alu.bitfield: 1.0, alu.logic_imm: 1.0,
+                alu.dp_1src: 1.0, ldst.ldst_reg: 0.8, alu.mov_const: 0.4}
+COLD = 0.01
 
 
 class OpTable:
-    """Interpreter op ids: ops[i] = (handler, fixed fields or None for the generic form). Hot
-    ops (variants and HOT_HANDLERS) come first, in the first half of the dispatch tree."""
+    """Interpreter op ids: ops[i] = (handler, fixed fields or None for the generic form), in
+    decreasing weight, so the weight-balanced dispatch tree reaches hot ops in fewer tests."""
 
     def __init__(self, dec):
+        cands = [(w, h, fixed) for h, fixed, w in VARIANTS if h in dec.handler_id]
+        cands += [(HOT_HANDLERS.get(h, COLD), h, None) for h in dec.handlers]
+        order = sorted(range(len(cands)), key=lambda i: (-cands[i][0], i))
         self.ops = []
+        self.weights = []
         self.generic = {}
         self.variants = {}
-        for h, fixed in VARIANTS:
-            if h in dec.handler_id:
+        for i in order:
+            w, h, fixed = cands[i]
+            if fixed is not None:
                 assert len(fixed) == decode.handler_arity(h), (h, fixed)
-                self.variants.setdefault(h, []).append((fixed, len(self.ops)))
-                self.ops.append((h, fixed))
-        for h in HOT_HANDLERS + list(dec.handlers):
-            if h in dec.handler_id and h not in self.generic:
+                self.variants.setdefault(h, []).append((i, fixed, len(self.ops)))
+            else:
                 self.generic[h] = len(self.ops)
-                self.ops.append((h, None))
-        self.n_hot = len(VARIANTS) + len(HOT_HANDLERS)
+            self.ops.append((h, fixed))
+            self.weights.append(w)
+        for v in self.variants.values():     # first matching variant in table order
+            v.sort()
         pure = {}
         for p in dec.patterns:
             pure[p.handler] = pure.get(p.handler, True) and p.pure
         self.pure = [pure.get(h, False) for h, _ in self.ops]
 
     def op_of(self, handler, args):
-        for fixed, op in self.variants.get(handler, ()):
+        for _i, fixed, op in self.variants.get(handler, ()):
             if all(f is None or f == a for f, a in zip(fixed, args)):
                 return op
         return self.generic[handler]
@@ -142,22 +152,21 @@ def _leaf(ops, aliases, pure, op, pad):
 
 
 def _tree(ops, aliases, lo, hi, indent):
+    """A binary tree of `op < k` tests over ops lo..hi-1, split where the weight halves."""
     pad = '    ' * indent
     if hi - lo == 1:
         return _leaf(ops, aliases, ops.pure[lo], lo, pad)
-    mid = (lo + hi) // 2
+    total = sum(ops.weights[lo:hi])
+    mid, acc = lo + 1, ops.weights[lo]
+    while mid < hi - 1 and acc + ops.weights[mid] <= total / 2:
+        acc += ops.weights[mid]
+        mid += 1
     return (f'{pad}if op < {mid}:\n' + _tree(ops, aliases, lo, mid, indent + 1) +
             f'{pad}else:\n' + _tree(ops, aliases, mid, hi, indent + 1))
 
 
 def _dispatch(ops, aliases, indent):
-    """Hot ops in one balanced subtree, the rest in another."""
-    pad = '    ' * indent
-    n, hot = len(ops.ops), min(ops.n_hot, len(ops.ops))
-    if hot in (0, n):
-        return _tree(ops, aliases, 0, n, indent)
-    return (f'{pad}if op < {hot}:\n' + _tree(ops, aliases, 0, hot, indent + 1) +
-            f'{pad}else:\n' + _tree(ops, aliases, hot, n, indent + 1))
+    return _tree(ops, aliases, 0, len(ops.ops), indent)
 
 
 _LOOP = '''
