@@ -34,8 +34,8 @@ def test_gen_and_core_never_import_runtime():
     assert bad == []
     for f in source_hash.source_files():
         if f.startswith('core/'):
-            deps = source_hash._imports(source_hash._ROOT / f)
-            assert all(d.relative_to(source_hash._ROOT).parts[0] == 'core' for d in deps), f
+            deps = source_hash._imports(f)
+            assert all(d.startswith('core/') for d in deps), (f, deps)
 
 
 PROBE = """
@@ -51,8 +51,8 @@ p, a = dec.decode(0x91000421, 0x1000)                              # add x1, x1,
 tb.insns.append(translate.TBInsn(0x1000, 0x91000421, p, p.handler, a))
 for m in re.findall(r'^from (nbemu[.\\w]*) import', emit.tb_source(tb), re.M):
     __import__(m)
-root = source_hash._ROOT
-used = sorted(str(pathlib.Path(m.__file__).resolve().relative_to(root))
+root = pathlib.Path(source_hash._ROOT)
+used = sorted(pathlib.Path(m.__file__).resolve().relative_to(root).as_posix()
               for n, m in list(sys.modules.items())
               if n.startswith('nbemu.') and getattr(m, '__file__', None))
 covered = set(source_hash.source_files())
