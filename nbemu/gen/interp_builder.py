@@ -220,16 +220,16 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
             return
         # the successor: through a link, else the hash table (then remember it in a link)
         pc = I(peek64(c + O_PC))
-        if tbs[slot, TB_L0_PC] == pc:
+        if tbs[slot, TB_L0_PC] == pc and tbs[slot, TB_L0] >= 0:
             slot = tbs[slot, TB_L0]
-        elif tbs[slot, TB_L1_PC] == pc:
+        elif tbs[slot, TB_L1_PC] == pc and tbs[slot, TB_L1] >= 0:
             slot = tbs[slot, TB_L1]
         else:
             nxt = tb_lookup(table, tbs, U(pc))
             if nxt < 0:
                 request_exit(c, EXIT_MISS, 0)
                 return
-            if tbs[slot, TB_L0_PC] == NO_LINK:
+            if tbs[slot, TB_L0] < 0:
                 tbs[slot, TB_L0] = nxt
                 tbs[slot, TB_L0_PC] = pc
             else:

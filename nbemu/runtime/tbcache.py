@@ -5,15 +5,13 @@ address or 0, execution count, then two successor links); `ins` holds decoded in
 (interpreter op id, six arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row
 (0 = empty).
 
-Chaining: a link is (successor pc, successor row); the loop follows a link whose pc equals the
-new guest pc instead of probing the hash table. An empty link has pc NO_LINK, which no TB can
-start at (TBs start at 4-aligned pcs). Rows are only ever appended (reused only after a flush),
-and every invalidation clears all links, so a link can never lead to a dropped TB.
+Chaining: see nbemu.core.tbtable. Every invalidation clears all links, so a link can never lead
+to a dropped TB.
 """
 import numpy as np
 
-from nbemu.core.tbtable import (_HASH_MUL, NO_LINK, REC_OP, REC_PC, REC_WIDTH, TB_ENTRY,  # noqa: F401
-                                TB_HITS, TB_L0, TB_L0_PC, TB_L1, TB_L1_PC, TB_N, TB_NEXT, TB_PC,
+from nbemu.core.tbtable import (_HASH_MUL, NO_LINK, NO_ROW, REC_OP, REC_PC,  # noqa: F401
+                                REC_WIDTH, TB_ENTRY, TB_HITS, TB_L0, TB_L0_PC, TB_L1, TB_L1_PC, TB_N, TB_NEXT, TB_PC,
                                 TB_START, TB_WIDTH, _hash, tb_lookup)
 
 from .memory import PAGE_SHIFT
@@ -47,7 +45,7 @@ class TBCache:
         row = self.n_tbs
         self.ins[self.n_ins:self.n_ins + n] = np.array(records, dtype=np.uint64).view(np.int64)
         self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0,
-                         NO_LINK, 0, NO_LINK, 0)
+                         NO_LINK, NO_ROW, NO_LINK, NO_ROW)
         self.n_ins += n
         self.n_tbs += 1
         self.meta.append(meta)
@@ -89,9 +87,9 @@ class TBCache:
         """Forget every successor link (after any TB was dropped)."""
         t = self.tbs[:self.n_tbs]
         t[:, TB_L0_PC] = NO_LINK
-        t[:, TB_L0] = 0
+        t[:, TB_L0] = NO_ROW
         t[:, TB_L1_PC] = NO_LINK
-        t[:, TB_L1] = 0
+        t[:, TB_L1] = NO_ROW
 
     def invalidate_pages(self, pages):
         dropped = 0
