@@ -10,9 +10,8 @@ def precompile(cache_dir=None, quiet=False):
     m = Machine(Memory(1 << 20), jit='off', cache_dir=cache_dir)
     m.pc = 0x1000          # unmapped: one pass through the loop compiles it, then faults
     m.run()
-    m.interp.interp_tb.compile('(uint64, int64[:, ::1], int64, int64, uint64)')
-    m.interp.call_native.compile('(int64, uint64)')
     if not quiet:
         print(f'nbemu: interpreter ready in {m.cache_dir} ({len(m.dec.handlers)} handlers, '
+              f'{m.interp.N_OPS} interpreter ops, '
               f'{time.perf_counter() - t0:.1f} s)', file=sys.stderr)
     return 0

@@ -82,7 +82,7 @@ def tb_source(tb, func_name='tb', loops=True):
         f'# A TB of {n} instructions; offsets are from its start address (base)',
         'import numpy as np',
         'from numba import cfunc, types',
-        'from nbemu.runtime.native import peek64, poke64',
+        'from nbemu.core.native import peek64, poke64',
         'from nbemu.gen.sem.common import exit_mid_tb, tb_done, O_PC, O_EXIT',
         'U = np.uint64',
         'I = np.int64',

@@ -1,10 +1,11 @@
 """Guest code -> decoded TB records (the front end both tiers start from)."""
 from dataclasses import dataclass, field
 
-from nbemu.runtime.memory import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
+from nbemu.core.memdefs import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
 
 from . import decode
 from .encodings.system import UNDEFINED
+from .interp_builder import op_table
 
 MAX_TB_INSNS = 128
 M64 = 2**64 - 1
@@ -33,10 +34,13 @@ class TranslatedTB:
         return sorted({i.pc >> PAGE_SHIFT for i in self.insns})
 
     def records(self, dec):
+        """The interpreter's records: op id (a handler or one of its variants), six arguments,
+        pc."""
+        ops = op_table(dec)
         out = []
         for i in self.insns:
             a = list(i.args) + [0] * (decode.MAX_ARGS - len(i.args))
-            out.append([dec.handler_id[i.handler]] + [x & M64 for x in a] + [i.pc])
+            out.append([ops.op_of(i.handler, i.args)] + [x & M64 for x in a] + [i.pc])
         return out
 
 

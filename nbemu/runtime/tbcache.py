@@ -1,42 +1,25 @@
 """The translation-block cache: decoded records and the pc -> TB table the nopython loop probes.
 
 `tbs` holds one row per TB (pc, first record, record count, fall-through pc, native entry
-address or 0, execution count); `ins` holds decoded instruction records (handler id, six
-arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row (0 = empty). Invalidation
-rebuilds the table without the dropped TBs, which is rare (self-modifying code, munmap).
+address or 0, execution count, then two successor links); `ins` holds decoded instruction records
+(interpreter op id, six arguments, pc). `table` is an open-addressed hash of pc -> 1 + TB row
+(0 = empty).
+
+Chaining: see nbemu.core.tbtable. Every invalidation clears all links, so a link can never lead
+to a dropped TB.
 """
 import numpy as np
-from numba import njit
+
+from nbemu.core.tbtable import (_HASH_MUL, NO_LINK, NO_ROW, REC_OP, REC_PC,  # noqa: F401
+                                REC_WIDTH, TB_ENTRY, TB_HITS, TB_L0, TB_L0_PC, TB_L1, TB_L1_PC, TB_N, TB_NEXT, TB_PC,
+                                TB_START, TB_WIDTH, _hash, tb_lookup)
 
 from .memory import PAGE_SHIFT
-
-TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS = range(6)
-REC_OP, REC_PC = 0, 7
-REC_WIDTH = 8
-_HASH_MUL = np.uint64(0x9E3779B97F4A7C15)
-
-
-@njit(cache=True, nogil=True)
-def _hash(pc, mask):
-    return np.int64(((pc >> np.uint64(2)) * _HASH_MUL) >> np.uint64(40)) & mask
-
-
-@njit(cache=True, nogil=True)
-def tb_lookup(table, tbs, pc):
-    mask = np.int64(len(table) - 1)
-    h = _hash(pc, mask)
-    while True:
-        s = table[h]
-        if s == 0:
-            return np.int64(-1)
-        if np.uint64(tbs[s - 1, 0]) == pc:
-            return s - 1
-        h = (h + 1) & mask
 
 
 class TBCache:
     def __init__(self, capacity=1 << 16, records=1 << 18):
-        self.tbs = np.zeros((capacity, 6), dtype=np.int64)
+        self.tbs = np.zeros((capacity, TB_WIDTH), dtype=np.int64)
         self.ins = np.zeros((records, REC_WIDTH), dtype=np.int64)
         self.table = np.zeros(capacity * 2, dtype=np.int64)
         self.n_tbs = 0
@@ -61,7 +44,8 @@ class TBCache:
             return None
         row = self.n_tbs
         self.ins[self.n_ins:self.n_ins + n] = np.array(records, dtype=np.uint64).view(np.int64)
-        self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0)
+        self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0,
+                         NO_LINK, NO_ROW, NO_LINK, NO_ROW)
         self.n_ins += n
         self.n_tbs += 1
         self.meta.append(meta)
@@ -99,6 +83,14 @@ class TBCache:
             table[i] = table[j]
             i = j
 
+    def unlink_all(self):
+        """Forget every successor link (after any TB was dropped)."""
+        t = self.tbs[:self.n_tbs]
+        t[:, TB_L0_PC] = NO_LINK
+        t[:, TB_L0] = NO_ROW
+        t[:, TB_L1_PC] = NO_LINK
+        t[:, TB_L1] = NO_ROW
+
     def invalidate_pages(self, pages):
         dropped = 0
         for p in pages:
@@ -108,6 +100,8 @@ class TBCache:
                     self.tbs[row, TB_ENTRY] = 0
                     self._remove_table(row)
                     dropped += 1
+        if dropped:
+            self.unlink_all()
         return dropped
 
     def flush(self):

@@ -13,8 +13,8 @@ Conventions for all semantics (nbemu/gen/sem/*.py):
 import numpy as np
 from numba import njit
 
-from nbemu.runtime import cpu
-from nbemu.runtime.native import peek64, poke64
+from nbemu.core import cpu
+from nbemu.core.native import peek64, poke64
 
 U = np.uint64
 I = np.int64

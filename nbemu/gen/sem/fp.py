@@ -26,7 +26,7 @@ from .common import ONE, O_FPCR, O_FPSR, U, ZERO, cond_holds, rx, set_nzcv_bits,
     v_lo, wreg
 from .fpbits import b32, b64, ceil32, ceil64, f32, f64, floor32, floor64, fma32, fma64, rint32, \
     rint64, round32, round64, sqrt32, sqrt64, trunc32, trunc64
-from nbemu.runtime.native import peek64, poke64
+from nbemu.core.native import peek64, poke64
 from .simd import emask, eget, eput, nelem
 
 I = np.int64

@@ -19,10 +19,10 @@ sets EXIT_SMC and must still complete.
 """
 from numba import njit
 
-from nbemu.runtime import cpu
-from nbemu.runtime.memory import PTE_VALID, PTE_W
-from nbemu.runtime.native import peek64, poke64
-from nbemu.runtime.tlb import host_peek, host_poke, mem_ld, mem_st, page_walk, raise_segv
+from nbemu.core import cpu
+from nbemu.core.memdefs import PTE_VALID, PTE_W
+from nbemu.core.native import peek64, poke64
+from nbemu.core.tlb import host_peek, host_poke, mem_ld, mem_st, page_walk, raise_segv
 
 from .common import (ALL_ONES, FIRST_FAULT, MASK32, O_EXCL_ADDR, O_EXCL_SIZE, O_EXCL_VAL,
                      O_EXCL_VAL2, O_EXIT, O_FAULT_ADDR, O_V, U, I, ZERO, ONE, request_exit, rx,

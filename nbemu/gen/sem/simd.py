@@ -13,7 +13,7 @@ import numpy as np
 from numba import njit
 
 from .common import ALL_ONES, ONE, O_FPSR, U, ZERO, rx, set_v, v_hi, v_lo, wx
-from nbemu.runtime.native import peek64, poke64
+from nbemu.core.native import peek64, poke64
 
 I = np.int64
 QC = U(1 << 27)

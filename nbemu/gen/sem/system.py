@@ -15,9 +15,9 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from nbemu.runtime import cpu
-from nbemu.runtime.native import peek64, poke64
-from nbemu.runtime.tlb import mem_st
+from nbemu.core import cpu
+from nbemu.core.native import peek64, poke64
+from nbemu.core.tlb import mem_st
 
 from .common import (FIRST_FAULT, O_EXIT, O_FPCR, O_FPSR, O_NZCV, O_TPIDR, U, ZERO, get_nzcv,
                      request_exit, rx, wx)

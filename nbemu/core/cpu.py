@@ -1,0 +1,90 @@
+"""vCPU state: one structured numpy record per vCPU.
+
+Nopython code addresses the record through its raw address `c` and the byte offsets below
+(`OFF_*`), so that interpreter and generated code share one set of helpers. Registers X0-X30 and
+SP are consecutive words so that register number 31 in an SP-using operand reads SP directly.
+"""
+import numpy as np
+
+u8 = np.uint64
+STATE_DTYPE = np.dtype([
+    ('x', u8, 31), ('sp', u8), ('pc', u8), ('nzcv', u8),
+    ('fpcr', u8), ('fpsr', u8), ('tpidr', u8),
+    # exclusive monitor: address (or ~0 when clear), size in bytes, value(s) seen by the load
+    ('excl_addr', u8), ('excl_size', u8), ('excl_val', u8), ('excl_val2', u8),
+    ('icount', u8),
+    # why nopython code returned to Python, and the data that goes with it
+    ('exit_reason', u8), ('fault_addr', u8), ('exit_info', u8),
+    # plugin memory-callback reference (slot range + generation); cleared on every exit path
+    ('memcb_ref', u8), ('memcb_gen', u8),
+    # host addresses of this vCPU's memory structures and slow-path entry points
+    ('arena', u8), ('arena_size', u8), ('pt_l1', u8), ('pt_l2', u8), ('tlb', u8),
+    ('slow_ld', u8), ('slow_st', u8),
+    # TB executions that entered tier-1 (compiled) code; --stats and the tier-up tests read it
+    ('native_execs', u8),
+    ('pad', u8, 64 - 57),
+    ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
+    ('scratch', u8, 16),
+])
+assert STATE_DTYPE.itemsize % 8 == 0
+
+
+def _off(name):
+    return STATE_DTYPE.fields[name][1]
+
+
+OFF_X = _off('x')
+OFF_SP = _off('sp')
+OFF_PC = _off('pc')
+OFF_NZCV = _off('nzcv')
+OFF_FPCR = _off('fpcr')
+OFF_FPSR = _off('fpsr')
+OFF_TPIDR = _off('tpidr')
+OFF_EXCL_ADDR = _off('excl_addr')
+OFF_EXCL_SIZE = _off('excl_size')
+OFF_EXCL_VAL = _off('excl_val')
+OFF_EXCL_VAL2 = _off('excl_val2')
+OFF_ICOUNT = _off('icount')
+OFF_EXIT = _off('exit_reason')
+OFF_FAULT_ADDR = _off('fault_addr')
+OFF_EXIT_INFO = _off('exit_info')
+OFF_MEMCB_REF = _off('memcb_ref')
+OFF_MEMCB_GEN = _off('memcb_gen')
+OFF_ARENA = _off('arena')
+OFF_ARENA_SIZE = _off('arena_size')
+OFF_PT_L1 = _off('pt_l1')
+OFF_PT_L2 = _off('pt_l2')
+OFF_TLB = _off('tlb')
+OFF_SLOW_LD = _off('slow_ld')
+OFF_SLOW_ST = _off('slow_st')
+OFF_NATIVE_EXECS = _off('native_execs')
+OFF_V = _off('v')
+OFF_SCRATCH = _off('scratch')
+assert OFF_SP == OFF_X + 31 * 8
+
+# Exit reasons. "Fault" exits leave pc at the instruction that caused them and do not count it;
+# "after" exits (syscall, code-page store) count it and leave pc at the next instruction.
+EXIT_NONE = 0
+EXIT_SYSCALL = 1      # exit_info = SVC immediate
+EXIT_SMC = 2          # a store hit a page holding translated code; exit_info = page address
+                     # (the lowest such page), fault_addr = the highest such page
+EXIT_HOT = 3          # a TB became hot (tier-up request); exit_info = TB slot
+EXIT_MISS = 4         # no TB for pc
+EXIT_BUDGET = 5       # the loop ran the number of TBs it was asked to (tracing)
+FIRST_FAULT = 16
+EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
+EXIT_SIGILL = 17      # exit_info = encoding
+EXIT_BRK = 18         # exit_info = BRK immediate (SIGTRAP)
+EXIT_BUS = 19         # alignment fault (SIGBUS)
+
+
+def new_state():
+    """A zeroed vCPU record (an array of one record, so its address is stable)."""
+    st = np.zeros(1, dtype=STATE_DTYPE)
+    st['excl_addr'] = ~np.uint64(0)
+    return st
+
+
+def words(st):
+    """The state record as a flat uint64 array (for Python-side register access)."""
+    return st.view(np.uint64)

@@ -1,0 +1,28 @@
+"""Guest memory constants shared by the page table (runtime/memory.py), the TLB and the
+semantics: page geometry, page-table entry bits, and the Python-side guest fault."""
+
+PAGE_SHIFT = 12
+PAGE_SIZE = 1 << PAGE_SHIFT
+PAGE_MASK = PAGE_SIZE - 1
+VA_BITS = 48
+L2_BITS = 18
+L1_ENTRIES = 1 << (VA_BITS - PAGE_SHIFT - L2_BITS)
+L2_ENTRIES = 1 << L2_BITS
+L2_POOL = 64
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+PTE_R, PTE_W, PTE_X = 1, 2, 4
+PTE_CODE = 8        # the page holds translated code: stores take the slow path and invalidate it
+PTE_VALID = 16
+PTE_PERMS = PTE_R | PTE_W | PTE_X
+
+DEFAULT_LIMIT = 4 << 30
+
+
+class GuestFault(Exception):
+    """A Python-side access to guest memory that the guest could not make (EFAULT for syscalls)."""
+
+    def __init__(self, addr, write):
+        super().__init__(f"guest {'write' if write else 'read'} fault at {addr:#x}")
+        self.addr = addr
+        self.write = write
