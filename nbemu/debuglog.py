@@ -1,7 +1,7 @@
 """qemu-style `-d` logging: in_asm, op, exec, cpu, page."""
 from .gen.disas import disas_word
 from .gen.emit import tb_source
-from .runtime import cpu
+from .core import cpu
 
 
 def _perm_str(prot):

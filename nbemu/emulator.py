@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from .runtime import cpu
+from .core import cpu
 from .runtime.linux import syscalls
 from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace

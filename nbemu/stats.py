@@ -1,5 +1,5 @@
 """`--stats`: what ran where, and where the time went."""
-from .runtime import cpu
+from .core import cpu
 
 
 def format_stats(machine, wall_s=None):

@@ -2,7 +2,7 @@
 lead to a dropped TB, and never stand in for a pc that has no TB."""
 import pytest
 
-from nbemu.runtime import cpu
+from nbemu.core import cpu
 from nbemu.runtime.memory import PAGE_SIZE, Memory
 from nbemu.runtime.tbcache import NO_ROW, TB_L0, TB_L0_PC, TB_L1
 

@@ -4,7 +4,6 @@ print the same stdout and stderr and exit with the same status as under qemu-aar
 `auto` runs with --jit-sync, so a TB is compiled the moment it becomes hot and the rest of the run
 really executes tier-1 code; --stats then shows how much compiled code ran and whether any
 compile failed."""
-import os
 import re
 import subprocess
 import sys

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import GUEST
-from nbemu.runtime import cpu
+from nbemu.core import cpu
 from nbemu.runtime.linux import abi, syscalls
 from nbemu.runtime.linux.loader import load_program
 from nbemu.runtime.linux.mm import AddressSpace

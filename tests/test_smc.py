@@ -23,7 +23,7 @@ import pytest
 
 from conftest import GUEST, run_nbemu_cli
 
-from nbemu.runtime import cpu
+from nbemu.core import cpu
 from nbemu.runtime.memory import PAGE_SIZE, Memory
 
 BIN = GUEST / 'bin' / 'smc'

@@ -7,7 +7,6 @@ because guest accesses may be unaligned.
 """
 from llvmlite import ir
 from numba import types
-from numba.core import cgutils
 from numba.extending import intrinsic
 
 

@@ -3,14 +3,15 @@
 `Machine.run()` re-enters the nopython loop after every internal exit (TB miss, hot TB, store to
 translated code) and returns only for exits the Linux layer handles: syscalls and faults.
 """
-import os
 import threading
 import time
 
 import numpy as np
 
+from nbemu.core import cpu, tlb
 from nbemu.gen import decode, interp_builder, translate
-from . import codecache, cpu, tlb
+
+from . import codecache
 from .codecache import default_cache_dir
 from .jit import BackgroundCompiler, TBCompiler
 from .memory import GuestFault

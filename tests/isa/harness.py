@@ -78,7 +78,7 @@ def _machine(jit, cache_dir):
 
 
 def run_nbemu(words, start, jit='off', cache_dir=None):
-    from nbemu.runtime import cpu
+    from nbemu.core import cpu
     m, pristine = _machine(jit, cache_dir or CACHE)
     mem = m.mem
     m.flush()                       # no TB of an earlier run survives

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from nbemu.gen.decode import decoder
 from nbemu.gen.sem import system as sys_sem
-from nbemu.runtime import cpu
+from nbemu.core import cpu
 from tests.isa import harness
 from tests.isa.harness import CACHE, CODE, DATA, DATA_SIZE, Start, check, run_nbemu
 
@@ -375,14 +375,6 @@ def test_mrs_constant_registers(mode):
     r = run_nbemu(words, Start(x=[0xDEAD] * 31), jit=mode, cache_dir=CACHE)
     assert r['reason'] == cpu.EXIT_NONE
     assert r['x'][:len(keys)] == [_LINUX_VIEW[k] for k in keys]
-
-
-def test_hwcaps_match_id_registers():
-    hw, hw2 = sys_sem.hwcaps()
-    expect = (1 << 0) | (1 << 1) | (1 << 7) | (1 << 11) | (1 << 16) | (1 << 29)
-    assert hw == expect and hw2 == 0
-    assert not hw & (1 << 8)        # no HWCAP_ATOMICS: glibc must not use LSE
-    assert not hw & (3 << 30)       # no PAuth
 
 
 @pytest.mark.parametrize('mode', MODES)

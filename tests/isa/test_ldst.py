@@ -20,7 +20,7 @@ import pytest
 
 from nbemu.gen.decode import decoder
 from nbemu.gen.encodings import ldst as ldst_enc
-from nbemu.runtime import cpu
+from nbemu.core import cpu
 from tests.isa import encoding as st
 from tests.isa import harness
 from tests.isa.encoding import Form, assume, cases

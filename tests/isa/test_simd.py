@@ -12,7 +12,6 @@ Known Unicorn (QEMU 5 based) divergences (harness.UNICORN_BUGS, not compared, pi
 - modified immediate with op=1, cmode=1111, o2=1 is unallocated; Unicorn runs it as FMOV 2D.
 """
 import pytest
-from hypothesis import strategies as st
 
 from nbemu.gen.decode import decoder
 from tests.isa import harness

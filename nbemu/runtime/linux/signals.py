@@ -18,7 +18,7 @@ import signal as _hsignal
 import struct
 import sys
 
-from ..cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
+from nbemu.core.cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
 from ..memory import GuestFault
 from . import abi

@@ -11,7 +11,7 @@ import resource
 import struct
 import time
 
-from ..cpu import OFF_X
+from nbemu.core.cpu import OFF_X
 from ..memory import GuestFault
 from . import abi, fs, mm, signals  # noqa: F401  (registers their syscalls)
 from .fs import Errno
