@@ -51,7 +51,7 @@ def test_links_are_followed_and_cleared_on_invalidation(mode, cache_dir):
     clears every link, and the retranslated code runs."""
     code = [
         movz_x(2, 7),           # 0: A
-        b(8),                   # 4: -> B
+        b(4),                   # 4: -> B
         subs_xi(3, 3, 1),       # 8: B
         b_ne(-12),              # 12: b.ne A
         SVC0,                   # 16
