@@ -114,44 +114,55 @@ def _trace_pcs(text):
     return re.findall(r'Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/', text)
 
 
-# Instruction-count parity with qemu-aarch64 -cpu cortex-a53 (qemu's default CPU advertises SVE
-# and LSE, which makes glibc take other paths; nbemu implements Armv8.0 as cortex-a53 does).
-# Known facts until the CPU models match (nbemu's MIDR and ID registers differ from qemu's
-# cortex-a53, so glibc start-up takes a different path at the first feature check):
-# name -> (nbemu count, qemu count, first diverging instruction index, nbemu pc, qemu pc) there,
-# or name -> (count, count, None, None, None) once they are equal. Any change is noticed.
-COUNT_FACTS = {
-    'hello': (7657, 7651, 311, '000000000041e030', '000000000041e048'),
-    'pie': (29601, 29595, 311, '000000550002cee0', '000000550002cef8'),
-    'opt_O3': (163435, 163429, 311, '0000000000424260', '0000000000424278'),
+# Instruction-count parity with qemu-aarch64 -cpu cortex-a53: qemu's default CPU advertises SVE
+# and LSE, which makes glibc take other paths; nbemu implements Armv8.0 as cortex-a53 does.
+# Programs that die by a signal are left out: qemu logs the faulting TB before it runs.
+COUNTED = [p['name'] for p in programs.PROGRAMS if p['small'] and not p['signal']]
+# Where the traces part for a known reason: name -> (instruction index, nbemu pc, qemu pc).
+# glibc's memmove ifunc picks a routine by MIDR_EL1's implementer; nbemu reports QEMU 'max''s
+# software implementer (0), qemu's cortex-a53 Arm's (0x41).
+KNOWN_DIVERGENCE = {
+    'sprintf': (1653, '000000000042293c', '00000000004229a0'),
 }
 
 
-@pytest.mark.parametrize('name', sorted(COUNT_FACTS))
+def _trace(cmd, prog, args, workdir, log):
+    # qemu-aarch64 hands the guest its environment in reverse order, Linux (and nbemu) in order
+    env = dict(reversed(guest_env(prog).items()))
+    r = subprocess.run(cmd + ['-d', 'exec,nochain', '-D', str(log), str(BIN / prog['binary'])]
+                       + args, input=prog['stdin'], capture_output=True, env=env,
+                       stdin=None if prog['stdin'] is not None else subprocess.DEVNULL,
+                       cwd=workdir, timeout=600)
+    reset_dir(workdir)
+    assert r.returncode == prog['exit_status'], r.stderr.decode(errors='replace')
+    return _trace_pcs(log.read_text())
+
+
+@pytest.mark.parametrize('name', COUNTED)
 def test_instruction_count_against_qemu(name, qemu, cache_dir, tmp_path):
+    """The same number of guest instructions as qemu-aarch64, and on a mismatch the first pc
+    where the two traces part."""
     prog = programs.BY_NAME[name]
-    assert prog['small'], 'traced instruction by instruction: keep to the small programs'
-    binary = str(BIN / prog['binary'])
-    qlog = tmp_path / 'qemu.log'
-    q = subprocess.run([qemu, '-cpu', 'cortex-a53', '-singlestep', '-d', 'exec,nochain', '-D',
-                        str(qlog), binary] + prog['args'], capture_output=True, env=guest_env(prog),
-                       stdin=subprocess.DEVNULL, timeout=600)
-    assert q.returncode == prog['exit_status'] and qlog.exists()
-    qemu_pcs = _trace_pcs(qlog.read_text())
-    r = run_nbemu_cli(['--jit=off', '--stats', binary] + prog['args'], env=guest_env(prog))
+    args, workdir = run_both_args(prog, tmp_path)
+    qemu_pcs = _trace([qemu, '-cpu', 'cortex-a53', '-singlestep'], prog, args, workdir,
+                      tmp_path / 'qemu.log')
+    r = run_nbemu_cli(['--jit=off', '--stats', str(BIN / prog['binary'])] + args,
+                      stdin=prog['stdin'], env=guest_env(prog), cwd=workdir)
+    reset_dir(workdir)
     m = re.search(rb'instructions executed: (\d+)', r.stderr)
     assert r.returncode == prog['exit_status'] and m, r.stderr.decode(errors='replace')
     count = int(m.group(1))
-    first = a_pc = b_pc = None
-    if count != len(qemu_pcs):
-        nlog = tmp_path / 'nbemu.log'
-        run_nbemu_cli(['--jit=off', '-one-insn-per-tb', '-d', 'exec,nochain', '-D', str(nlog),
-                       binary] + prog['args'], env=guest_env(prog))
-        nbemu_pcs = _trace_pcs(nlog.read_text())
-        assert len(nbemu_pcs) == count      # the trace and the counter agree
+    if count != len(qemu_pcs) or name in KNOWN_DIVERGENCE:
+        log = tmp_path / 'nbemu.log'
+        run_nbemu_cli(['--jit=off', '-one-insn-per-tb', '-d', 'exec,nochain', '-D', str(log),
+                       str(BIN / prog['binary'])] + args, stdin=prog['stdin'],
+                      env=guest_env(prog), cwd=workdir)
+        nbemu_pcs = _trace_pcs(log.read_text())
         first = next((i for i, (x, y) in enumerate(zip(nbemu_pcs, qemu_pcs)) if x != y),
-                     min(count, len(qemu_pcs)))
-        a_pc = nbemu_pcs[first] if first < count else None
-        b_pc = qemu_pcs[first] if first < len(qemu_pcs) else None
-    facts = (count, len(qemu_pcs), first, a_pc, b_pc)
-    assert facts == COUNT_FACTS[name], f'{name}: now {facts!r}'
+                     min(len(nbemu_pcs), len(qemu_pcs)))
+        parted = (first, nbemu_pcs[first], qemu_pcs[first]) if first < min(len(nbemu_pcs), len(qemu_pcs)) else None
+        if parted is not None and parted == KNOWN_DIVERGENCE.get(name):
+            return
+        pytest.fail(f'{name}: nbemu ran {count} instructions ({len(nbemu_pcs)} traced), qemu '
+                    f'{len(qemu_pcs)}; they part at #{first}: nbemu '
+                    f'{nbemu_pcs[first:first + 1]}, qemu {qemu_pcs[first:first + 1]}')

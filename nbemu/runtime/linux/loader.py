@@ -292,14 +292,13 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
     prog.envp = [_as_bytes(e) for e in envp]
     execfn_b = _as_bytes(execfn if execfn is not None else path)
     rnd = random_bytes if random_bytes is not None else os.urandom(16)
+    # qemu-aarch64's entries in qemu's order (no AT_MINSIGSTKSZ), so that glibc's start-up runs
+    # the same instructions under both and instruction counts compare
     aux = [
-        (abi.AT_MINSIGSTKSZ, abi.SIGFRAME_MIN_STACK),
-        (abi.AT_HWCAP, abi.HWCAP),
-        (abi.AT_PAGESZ, PAGE_SIZE),
-        (abi.AT_CLKTCK, 100),
         (abi.AT_PHDR, exe.phdr),
         (abi.AT_PHENT, PHENT_SIZE),
         (abi.AT_PHNUM, exe.phnum),
+        (abi.AT_PAGESZ, PAGE_SIZE),
         (abi.AT_BASE, base),
         (abi.AT_FLAGS, 0),
         (abi.AT_ENTRY, exe.entry),
@@ -307,10 +306,12 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
         (abi.AT_EUID, euid),
         (abi.AT_GID, gid),
         (abi.AT_EGID, egid),
-        (abi.AT_SECURE, 0),
+        (abi.AT_HWCAP, abi.HWCAP),
+        (abi.AT_CLKTCK, 100),
         (abi.AT_RANDOM, None),         # filled in by build_stack
-        (abi.AT_HWCAP2, abi.HWCAP2),
+        (abi.AT_SECURE, 0),
         (abi.AT_EXECFN, None),
+        (abi.AT_HWCAP2, abi.HWCAP2),
         (abi.AT_PLATFORM, None),
     ]
     prog.sp, prog.auxv = build_stack(mm.mem, STACK_TOP, prog.argv, prog.envp, execfn_b, aux,
