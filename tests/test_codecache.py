@@ -136,3 +136,32 @@ def test_cache_clear_removes_only_nbemu_files(tmp_path):
     r = run_nbemu_cli(['--cache-dir', str(cache), '--cache-clear'], env=env)
     assert r.returncode == 0 and b'removed' in r.stderr
     assert sorted(p.name for p in cache.rglob('*')) == ['mine.txt']
+
+
+HELPER_PROBE = """
+import sys
+from numba import types
+from nbemu.gen import helper_cache
+from nbemu.gen.sem import alu, common
+helper_cache.enable(sys.argv[1])
+common.rx.compile((types.uint64, types.int64))
+print(common.rx.stats.cache_hits and 'hit' or 'miss')
+"""
+
+
+def test_semantics_helpers_cache_is_keyed_by_the_semantics_hash(tmp_path):
+    """A second process loads a helper from the cache; an edit to any semantics source (here a
+    file the helper itself does not live in) makes it compile again instead of running stale."""
+    tree = tmp_path / 'tree'
+    shutil.copytree(ROOT / 'nbemu', tree / 'nbemu', ignore=shutil.ignore_patterns('__pycache__'))
+    cache = str(tmp_path / 'cache')
+
+    def probe():
+        return subprocess.run([sys.executable, '-c', HELPER_PROBE, cache], cwd=tree,
+                              capture_output=True, text=True, check=True).stdout.strip()
+    assert probe() == 'miss'
+    assert probe() == 'hit'
+    other = tree / 'nbemu' / 'gen' / 'sem' / 'alu.py'
+    other.write_text(other.read_text() + '\n# edited\n')
+    assert probe() == 'miss'
+    assert probe() == 'hit'

@@ -24,7 +24,7 @@ import sys
 
 from nbemu.core import tbtable  # noqa: F401  the generated loop uses its columns and lookup
 
-from . import decode
+from . import decode, helper_cache
 from .sem import alu, branch, ldst
 from .source_hash import semantics_hash
 
@@ -273,6 +273,7 @@ def load_interpreter(cache_dir, dec=None):
     if name in _loaded:
         return _loaded[name]
     os.makedirs(cache_dir, exist_ok=True)
+    helper_cache.enable(cache_dir)
     path = os.path.join(cache_dir, name + '.py')
     src = interpreter_source(dec)
     if not os.path.exists(path) or open(path).read() != src:

@@ -4,9 +4,14 @@ An entry is one generated module (the interpreter `nbemu_interp_<hash>.py` or a 
 `tb/nbemu_tb_<key>.py`) together with what Python and numba cached for it in the `__pycache__`
 beside it (files whose names start with the module name). A module's own mtime is its last use:
 the TB compiler touches it whenever it loads the module from the cache.
+
+The `helpers` directory holds numba's cache of the semantics helpers every TB links with; it is
+small and needed by every compile, so eviction keeps it and only clear() removes it.
 """
 import os
 import time
+
+from nbemu.gen.helper_cache import HELPERS_DIR
 
 ENTRY_PREFIXES = ('nbemu_interp_', 'nbemu_tb_')
 DEFAULT_LIMIT = 1 << 30
@@ -101,13 +106,22 @@ def clear(cache_dir):
             continue
         for n in leftovers:         # numba files whose module is already gone
             os.unlink(os.path.join(pyc, n))
-    for d in reversed(_module_dirs(cache_dir)):
+    helpers = os.path.join(cache_dir, HELPERS_DIR)
+    try:
+        helper_files = [os.path.join(helpers, n) for n in os.listdir(helpers)]
+    except FileNotFoundError:
+        helper_files = []
+    freed = sum(size for _, size, _ in es)
+    for p in helper_files:
+        freed += os.stat(p).st_size
+        os.unlink(p)
+    for d in [helpers] + list(reversed(_module_dirs(cache_dir))):
         for sub in (os.path.join(d, '__pycache__'), d):
             try:
                 os.rmdir(sub)       # only when empty
             except OSError:
                 pass
-    return len(es), sum(size for _, size, _ in es)
+    return len(es) + bool(helper_files), freed
 
 
 def touch(path):
