@@ -46,7 +46,7 @@ path = pathlib.Path(sys.argv[1]) / 'interp_probe.py'
 path.write_text(interp_builder.interpreter_source(dec))
 spec = importlib.util.spec_from_file_location('interp_probe', path)
 spec.loader.exec_module(importlib.util.module_from_spec(spec))   # numba compiles lazily
-tb = translate.TranslatedTB(0x1000)
+tb = translate.TranslatedTB(0x1000, dec.model)
 p, a = dec.decode(0x91000421, 0x1000)                              # add x1, x1, #0
 tb.insns.append(translate.TBInsn(0x1000, 0x91000421, p, p.handler, a))
 for m in re.findall(r'^from (nbemu[.\\w]*) import', emit.tb_source(tb), re.M):

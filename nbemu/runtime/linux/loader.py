@@ -247,11 +247,12 @@ def _as_bytes(s):
 
 
 def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SIZE,
-                 execfn=None, random_bytes=None, ids=None):
+                 execfn=None, random_bytes=None, ids=None, hwcaps=None):
     """Load `path` into the address space `mm`, build the initial stack, and return a Program.
 
     argv and envp are lists of str or bytes; envp entries are 'NAME=value'. execfn is the name
-    for AT_EXECFN (default: path as given). ids = (uid, euid, gid, egid) (default: the host's)."""
+    for AT_EXECFN (default: path as given). ids = (uid, euid, gid, egid) (default: the host's).
+    hwcaps = (AT_HWCAP, AT_HWCAP2) of the CPU model (default: the default model's)."""
     prog = Program()
     data = _read_file(path)
     prog.exe_path = os.path.abspath(path)
@@ -292,6 +293,7 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
     prog.envp = [_as_bytes(e) for e in envp]
     execfn_b = _as_bytes(execfn if execfn is not None else path)
     rnd = random_bytes if random_bytes is not None else os.urandom(16)
+    hwcap, hwcap2 = hwcaps or (abi.HWCAP, abi.HWCAP2)
     # qemu-aarch64's entries in qemu's order (no AT_MINSIGSTKSZ), so that glibc's start-up runs
     # the same instructions under both and instruction counts compare
     aux = [
@@ -306,12 +308,12 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
         (abi.AT_EUID, euid),
         (abi.AT_GID, gid),
         (abi.AT_EGID, egid),
-        (abi.AT_HWCAP, abi.HWCAP),
+        (abi.AT_HWCAP, hwcap),
         (abi.AT_CLKTCK, 100),
         (abi.AT_RANDOM, None),         # filled in by build_stack
         (abi.AT_SECURE, 0),
         (abi.AT_EXECFN, None),
-        (abi.AT_HWCAP2, abi.HWCAP2),
+        (abi.AT_HWCAP2, hwcap2),
         (abi.AT_PLATFORM, None),
     ]
     prog.sp, prog.auxv = build_stack(mm.mem, STACK_TOP, prog.argv, prog.envp, execfn_b, aux,
