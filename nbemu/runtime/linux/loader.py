@@ -322,11 +322,15 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
 
 
 def build_stack(mem, top, argv, envp, execfn, aux, rnd, stack_size, path='program'):
-    """Lay out the initial stack like Linux (fs/exec.c + create_elf_tables):
+    """Lay out the initial stack like qemu-aarch64 (linux-user create_elf_tables), which is Linux's
+    layout (fs/exec.c + create_elf_tables) but for the alignment of the platform string and the
+    random bytes. Every address glibc sees below the strings then has the same offset modulo 32
+    under both, so code whose path depends on alignment (strlen's SIMD loop over a stack buffer)
+    executes the same instructions (the instruction-count tests):
 
     top:  8 zero bytes | execfn | envp strings | argv strings   (copied top-down)
-          "aarch64\\0" | 16 random bytes | (16-byte alignment)
-    sp:   argc | argv[] | NULL | envp[] | NULL | auxv pairs ... AT_NULL, 0
+          "aarch64\\0" (right below the strings) | (16-byte alignment) 16 random bytes
+    sp:   argc | argv[] | NULL | envp[] | NULL | auxv pairs ... AT_NULL, 0   (16-byte aligned)
     Returns (sp, final auxv list)."""
     p = top - 8
     strings = []            # (address, bytes)
@@ -342,9 +346,8 @@ def build_stack(mem, top, argv, envp, execfn, aux, rnd, stack_size, path='progra
     execfn_addr = push(execfn)
     env_addrs = [push(e) for e in reversed(envp)][::-1]
     arg_addrs = [push(a) for a in reversed(argv)][::-1]
-    p &= ~15
-    platform_addr = push(PLATFORM)
-    p -= 16
+    platform_addr = push(PLATFORM)     # 8 bytes: a multiple of 8, as qemu rounds it
+    p = (p - 16) & ~15
     random_addr = p
     strings.append((p, bytes(rnd[:16])))
     auxv = []
