@@ -11,9 +11,13 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: AES, PMULL, SHA1, SHA2 (ISAR0 0x11120 -> 0x10000);
 - neoverse-n1: those, plus FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM and DotProd (ISAR0);
 - max: those, plus SHA512, SHA3, SM3, SM4, FHM, FlagM/FlagM2, RNDR, SVE, DIT, BTI, MTE, SME,
-  PAuth, JSCVT, FCMA, FRINTTS, BF16, I8MM, DGH, and DC CVADP (DPB 2 -> 1); its cache geometry
+  PAuth, FCMA, BF16, I8MM, DGH, and DC CVADP (DPB 2 -> 1); its cache geometry
   stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0 BS=4: 64-byte DC ZVA) where qemu's max has
   32-byte lines and a 512-byte DC ZVA block.
+
+FEAT_PMULL (PMULL .1Q) is implemented but no model has it: ID_AA64ISAR0.AES = 2 says AES and
+PMULL, and nbemu has no AES. FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings
+although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -34,20 +38,22 @@ ID_REGS = {
 
 # AT_HWCAP / AT_HWCAP2 bits (arch/arm64/include/uapi/asm/hwcap.h)
 HWCAP_FP, HWCAP_ASIMD, HWCAP_CRC32, HWCAP_ATOMICS = 1 << 0, 1 << 1, 1 << 7, 1 << 8
-HWCAP_CPUID, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
-    1 << 11, 1 << 15, 1 << 16, 1 << 26, 1 << 29)
+HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
+    1 << 11, 1 << 13, 1 << 15, 1 << 16, 1 << 26, 1 << 29)
+HWCAP2_FRINT = 1 << 8
 
 
 @dataclass(frozen=True)
 class Field:
     """An ID register field nbemu implements up to `top`. hwcaps: level -> AT_HWCAP bits Linux
-    sets from that level up (arch/arm64/kernel/cpufeature.c). signed: 0xF means "absent" and
+    sets from that level up (arch/arm64/kernel/cpufeature.c), hwcaps2 likewise AT_HWCAP2. signed: 0xF means "absent" and
     0 "present" (the FP and AdvSIMD fields)."""
     reg: str
     lsb: int
     top: int
     hwcaps: dict = field(default_factory=dict)
     signed: bool = False
+    hwcaps2: dict = field(default_factory=dict)
 
     def get(self, regs):
         v = (regs.get(self.reg, 0) >> self.lsb) & 0xF
@@ -59,10 +65,13 @@ FIELDS = {
     'EL1': Field(PFR0, 4, 1),
     'FP': Field(PFR0, 16, 0, {0: HWCAP_FP}, signed=True),         # no FP16 (level 1)
     'AdvSIMD': Field(PFR0, 20, 0, {0: HWCAP_ASIMD}, signed=True),
+    'AES': Field(ISAR0, 4, 0),              # none; level 2 would be PMULL (64-bit)
     'CRC32': Field(ISAR0, 16, 1, {1: HWCAP_CRC32}),
     'Atomic': Field(ISAR0, 20, 2, {2: HWCAP_ATOMICS}),            # FEAT_LSE
     'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
+    'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
+    'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
     'SB': Field(ISAR1, 36, 1, {1: HWCAP_SB}),
 }
 # registers that describe no instructions and are passed through as qemu-aarch64 shows them
@@ -83,7 +92,11 @@ LRCPC = Feature('FEAT_LRCPC', 'LRCPC', 1)       # LDAPR
 LRCPC2 = Feature('FEAT_LRCPC2', 'LRCPC', 2)     # LDAPUR/STLUR
 DPB = Feature('FEAT_DPB', 'DPB', 1)             # DC CVAP
 SB = Feature('FEAT_SB', 'SB', 1)
-FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB)
+JSCVT = Feature('FEAT_JSCVT', 'JSCVT', 1)
+FRINTTS = Feature('FEAT_FRINTTS', 'FRINTTS', 1)
+PMULL = Feature('FEAT_PMULL', 'AES', 2)         # PMULL/PMULL2 .1Q (implemented, never present:
+                                                # the field cannot say PMULL without AES)
+FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, PMULL)
 
 
 def _restrict(qemu_regs):
@@ -120,12 +133,16 @@ class CpuModel:
     def hwcaps(self):
         """(AT_HWCAP, AT_HWCAP2) from the restricted ID registers, by Linux's rules."""
         hw = HWCAP_CPUID            # EL0 reads of the ID registers are emulated, as Linux does
+        hw2 = 0
         for f in FIELDS.values():
             v = f.get(self.id_regs)
             for level, bits in f.hwcaps.items():
                 if v >= level:
                     hw |= bits
-        return hw, 0
+            for level, bits in f.hwcaps2.items():
+                if v >= level:
+                    hw2 |= bits
+        return hw, hw2
 
     def id_space(self):
         """(op0, op1, CRn, CRm, op2) -> value for the emulated ID registers."""

@@ -751,3 +751,15 @@ def test_lse_signed_minmax(mode):
         assert r['outcome'] == 'ran', hex(w)
         assert int.from_bytes(r['data'][0x100:0x100 + size], 'little') == new, hex(w)
         assert r['x'][0] == memv, hex(w)
+
+
+def test_other_post_v80_rows_gated():
+    """FJCVTZS (FEAT_JSCVT) and FRINT32Z.. (FEAT_FRINTTS) decode under max only; PMULL .1Q
+    (FEAT_PMULL) under no model (ID_AA64ISAR0.AES = 2 would claim AES too)."""
+    jscvt, frint_s, frint_v, pmull = 0x1E7E0020, 0x1E284020, 0x4E21E820, 0x0EE0E020
+    for model in ('max', 'neoverse-n1', 'cortex-a53'):
+        d = decoder(model)
+        for w in (jscvt, frint_s, frint_v):
+            assert (d.decode(w, CODE)[0] is not None) == (model == 'max'), (model, hex(w))
+        assert d.decode(pmull, CODE) == (None, None)
+        assert d.decode(0x0E22E020, CODE)[0] is not None        # PMULL .8H: Armv8.0
