@@ -2,9 +2,10 @@
 gating all derive from.
 
 A model starts from what qemu-aarch64 7.2 (Debian qemu-user) shows a Linux process for that
-`-cpu`: MIDR_EL1, CTR_EL0 and the ID registers as read with MRS at EL0 (Linux-style sanitised
-values), measured with a probe program under each model and checked against QEMU's
-target/arm/cpu64.c. It is then *restricted to what nbemu implements*: every ID register field
+`-cpu`: MIDR_EL1, CTR_EL0, the ID registers as read with MRS at EL0 (the sanitised user view,
+not cpu64.c's raw values) and AT_HWCAP/AT_HWCAP2, measured with a probe program under each model
+of the installed qemu-aarch64; neoverse-n1's MIDR, CTR, ISAR0/1 and PFR1 also agree with
+aarch64_neoverse_n1_initfn in QEMU's target/arm/cpu64.c. It is then *restricted to what nbemu implements*: every ID register field
 nbemu does not know (`FIELDS` below) is cleared and every known one is capped at the level
 nbemu implements. What the restriction removes, per model:
 
