@@ -80,9 +80,6 @@ def _fail(msg, status=1):
     return status
 
 
-CPU_MODELS = ('max', 'cortex-a53', 'cortex-a57', 'cortex-a72')
-
-
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     p = _parser()
@@ -97,8 +94,9 @@ def main(argv=None):
     if opts.version:
         print(f'nbemu version {__version__} (AArch64 Linux user mode; numba code generation)')
         return 0
+    from .gen.features import MODELS as CPU_MODELS
     if opts.cpu == 'help':
-        print('Available CPUs:\n' + '\n'.join(f'  {m}' for m in CPU_MODELS))
+        print('Available CPUs:\n' + '\n'.join(f'  {m}' for m in sorted(CPU_MODELS)))
         return 0
     if opts.cpu and opts.cpu not in CPU_MODELS:
         return _fail(f"unable to find CPU model '{opts.cpu}'")
@@ -155,7 +153,7 @@ def main(argv=None):
                        strace=strace, max_tb_insns=1 if opts.one_insn else None,
                        stack_size=stack_size, log_unimp=log if 'unimp' in debug else None,
                        hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync,
-                       cache_limit=cache_limit)
+                       cache_limit=cache_limit, cpu=opts.cpu)
     except LoadError as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)

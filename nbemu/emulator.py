@@ -29,7 +29,7 @@ class Emulator:
     def __init__(self, path, argv=None, env=None, jit='auto', cache_dir=None,
                  mem_limit=DEFAULT_LIMIT, sysroot=None, strace=None, stdin=0, stdout=1, stderr=2,
                  max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
-                 hot_threshold=None, jit_sync=False, cache_limit=None):
+                 hot_threshold=None, jit_sync=False, cache_limit=None, cpu=None):
         """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
         'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
         mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
@@ -37,7 +37,9 @@ class Emulator:
         text stream for unimplemented syscalls; stdin/stdout/stderr: host fds (None = closed);
         cwd: the guest's initial working directory (default: ours); hot_threshold: TB executions
         before auto mode compiles a TB; jit_sync: compile hot TBs synchronously (deterministic);
-        cache_limit: bytes the on-disk code cache may hold (least recently used code goes first).
+        cache_limit: bytes the on-disk code cache may hold (least recently used code goes first);
+        cpu: the CPU model name, as qemu-aarch64's -cpu (None: 'max', restricted to what nbemu
+        implements; nbemu.gen.features.MODELS lists them).
         Raises LoadError (one-line message) if the program cannot be loaded."""
         self.path = os.fspath(path)
         if argv is None:
@@ -52,10 +54,15 @@ class Emulator:
             raise LoadError(f'guest memory limit {mem_limit} is too small (minimum {MIN_MEM_LIMIT})')
         self.exit_status = None
         self.term_signal = None
+        from .gen import features
+        if cpu is not None and cpu not in features.MODELS:
+            raise LoadError(f"unable to find CPU model '{cpu}'")
+        self.cpu_model = features.model(cpu)
         self.mem = Memory(mem_limit)
         self.mm = AddressSpace(self.mem)
         self.program = load_program(self.mm, self.path, list(argv), envp, sysroot=sysroot,
-                                    stack_size=stack_size or DEFAULT_STACK_SIZE)
+                                    stack_size=stack_size or DEFAULT_STACK_SIZE,
+                                    hwcaps=self.cpu_model.hwcaps())
         # only now pay for the execution machinery (the interpreter load or compile)
         from .runtime.machine import DEFAULT_HOT_THRESHOLD, Machine
         from .gen import translate
@@ -63,6 +70,7 @@ class Emulator:
                                max_tb_insns=max_tb_insns or translate.MAX_TB_INSNS,
                                hot_threshold=hot_threshold if hot_threshold is not None
                                else DEFAULT_HOT_THRESHOLD, jit_sync=jit_sync,
+                               cpu_model=self.cpu_model,
                                **({'cache_limit': cache_limit} if cache_limit else {}))
         self.process = Process(self.machine, self.mm, self.program, sysroot=sysroot,
                                strace=strace, log_unimp=log_unimp, stdio=(stdin, stdout, stderr),

@@ -34,9 +34,24 @@ def test_debug_help_and_unknown_item():
 
 
 def test_cpu_help_and_unknown_model():
-    assert b'max' in run_nbemu_cli(['-cpu', 'help']).stdout
+    out = run_nbemu_cli(['-cpu', 'help']).stdout
+    for model in (b'max', b'cortex-a53', b'cortex-a57', b'cortex-a72', b'neoverse-n1'):
+        assert b'  ' + model + b'\n' in out
     r = run_nbemu_cli(['-cpu', 'pentium', str(HELLO)])
     assert r.returncode == 1 and b'unable to find CPU model' in r.stderr
+    no_traceback(r)
+
+
+def test_emulator_cpu_argument():
+    """The Python API takes the model as `cpu`, as the CLI's -cpu (the effect of each model is
+    tested in tests/test_hwcaps.py and tests/isa/test_ldst.py)."""
+    from nbemu.emulator import Emulator, LoadError
+    from nbemu.gen import features
+    with pytest.raises(LoadError, match='unable to find CPU model'):
+        Emulator(str(HELLO), cpu='pentium')
+    with Emulator(str(HELLO), jit='off', cpu='cortex-a53') as emu:
+        assert emu.cpu_model is features.MODELS['cortex-a53']
+        assert emu.machine.dec.model is emu.cpu_model
 
 
 def test_no_program_prints_usage():

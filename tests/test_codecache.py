@@ -46,7 +46,7 @@ path = pathlib.Path(sys.argv[1]) / 'interp_probe.py'
 path.write_text(interp_builder.interpreter_source(dec))
 spec = importlib.util.spec_from_file_location('interp_probe', path)
 spec.loader.exec_module(importlib.util.module_from_spec(spec))   # numba compiles lazily
-tb = translate.TranslatedTB(0x1000)
+tb = translate.TranslatedTB(0x1000, dec.model)
 p, a = dec.decode(0x91000421, 0x1000)                              # add x1, x1, #0
 tb.insns.append(translate.TBInsn(0x1000, 0x91000421, p, p.handler, a))
 for m in re.findall(r'^from (nbemu[.\\w]*) import', emit.tb_source(tb), re.M):
@@ -165,3 +165,42 @@ def test_semantics_helpers_cache_is_keyed_by_the_semantics_hash(tmp_path):
     other.write_text(other.read_text() + '\n# edited\n')
     assert probe() == 'miss'
     assert probe() == 'hit'
+
+
+def test_compiled_tb_is_never_served_under_another_cpu_model(cache_dir):
+    """A TB compiled under one CPU model is not loaded under another, even where the two decode
+    it alike: the generated source, whose hash names the cache file, names the model. MRS
+    MIDR_EL1 compiled under cortex-a53, max, then cortex-a53 again reads each model's MIDR."""
+    import struct
+    from nbemu.gen import emit, features
+    from nbemu.runtime.machine import Machine
+    from nbemu.runtime.memory import Memory
+    code = 0x10000
+    words = [0xD5380000, 0x91000421]      # mrs x0, midr_el1; add x1, x1, #0
+    sources = {}
+    for model in ('cortex-a53', 'max', 'cortex-a53'):
+        mem = Memory(1 << 22)
+        mem.map(code, 0x1000, 5)
+        mem.write(code, b''.join(struct.pack('<I', w) for w in words), need=0)
+        m = Machine(mem, jit='all', cache_dir=cache_dir, max_tb_insns=2, cpu_model=model)
+        m.state['pc'] = code
+        m.run_one_tb()
+        assert int(m.state['x'][0, 0]) == features.MODELS[model].midr
+        assert m.native_execs == 1          # it ran compiled code
+        tb = m.tbc.meta[0]
+        sources.setdefault(model, emit.tb_source(tb))
+        one = translate_one(model, 0x91000421)
+        assert f'CPU model {features.MODELS[model].fingerprint()}' in emit.tb_source(one)
+    assert sources['cortex-a53'] != sources['max']
+    # a TB both models decode alike still gets one source (and cache file) per model
+    assert emit.tb_source(translate_one('cortex-a53', 0x91000421)) != \
+        emit.tb_source(translate_one('max', 0x91000421))
+
+
+def translate_one(model, word):
+    from nbemu.gen import decode, translate
+    d = decode.decoder(model)
+    tb = translate.TranslatedTB(0x1000, d.model)
+    p, a = d.decode(word, 0x1000)
+    tb.insns.append(translate.TBInsn(0x1000, word, p, p.handler, a))
+    return tb

@@ -114,16 +114,18 @@ def _trace_pcs(text):
     return re.findall(r'Trace \d+: \S+ \[[0-9a-f]+/([0-9a-f]+)/', text)
 
 
-# Instruction-count parity with qemu-aarch64 -cpu cortex-a53: qemu's default CPU advertises SVE
-# and LSE, which makes glibc take other paths; nbemu implements Armv8.0 as cortex-a53 does.
-# Programs that die by a signal are left out: qemu logs the faulting TB before it runs.
+# Instruction-count parity with qemu-aarch64, both sides with the same -cpu: cortex-a53 (qemu's
+# default CPU advertises SVE, which nbemu does not have, so glibc would take other paths), and
+# neoverse-n1 for the atomics programs, whose LSE paths need FEAT_LSE (atomics_lse is SIGILL on
+# cortex-a53). glibc reads MIDR_EL1 (memmove's ifunc), DCZID_EL0 and AT_HWCAP, which nbemu's
+# models give as qemu does. Programs that die by a signal are left out: qemu logs the faulting
+# TB before it runs.
 COUNTED = [p['name'] for p in programs.PROGRAMS if p['small'] and not p['signal']]
-# Where the traces part for a known reason: name -> (instruction index, nbemu pc, qemu pc).
-# glibc's memmove ifunc picks a routine by MIDR_EL1's implementer; nbemu reports QEMU 'max''s
-# software implementer (0), qemu's cortex-a53 Arm's (0x41).
-KNOWN_DIVERGENCE = {
-    'sprintf': (1653, '000000000042293c', '00000000004229a0'),
-}
+LSE_PROGRAMS = ('atomics_lse', 'atomics_outline')
+COUNT_RUNS = ([(n, 'cortex-a53') for n in COUNTED if n != 'atomics_lse']
+              + [(n, 'neoverse-n1') for n in LSE_PROGRAMS])
+# Where the traces part for a known reason: (name, cpu) -> (instruction index, nbemu pc, qemu pc)
+KNOWN_DIVERGENCE = {}
 
 
 def _trace(cmd, prog, args, workdir, log):
@@ -138,30 +140,30 @@ def _trace(cmd, prog, args, workdir, log):
     return _trace_pcs(log.read_text())
 
 
-@pytest.mark.parametrize('name', COUNTED)
-def test_instruction_count_against_qemu(name, qemu, cache_dir, tmp_path):
-    """The same number of guest instructions as qemu-aarch64, and on a mismatch the first pc
-    where the two traces part."""
+@pytest.mark.parametrize('name,cpu', COUNT_RUNS)
+def test_instruction_count_against_qemu(name, cpu, qemu, cache_dir, tmp_path):
+    """The same number of guest instructions as qemu-aarch64 with the same -cpu, and on a
+    mismatch the first pc where the two traces part."""
     prog = programs.BY_NAME[name]
     args, workdir = run_both_args(prog, tmp_path)
-    qemu_pcs = _trace([qemu, '-cpu', 'cortex-a53', '-singlestep'], prog, args, workdir,
+    qemu_pcs = _trace([qemu, '-cpu', cpu, '-singlestep'], prog, args, workdir,
                       tmp_path / 'qemu.log')
-    r = run_nbemu_cli(['--jit=off', '--stats', str(BIN / prog['binary'])] + args,
+    r = run_nbemu_cli(['--jit=off', '-cpu', cpu, '--stats', str(BIN / prog['binary'])] + args,
                       stdin=prog['stdin'], env=guest_env(prog), cwd=workdir)
     reset_dir(workdir)
     m = re.search(rb'instructions executed: (\d+)', r.stderr)
     assert r.returncode == prog['exit_status'] and m, r.stderr.decode(errors='replace')
     count = int(m.group(1))
-    if count != len(qemu_pcs) or name in KNOWN_DIVERGENCE:
+    if count != len(qemu_pcs) or (name, cpu) in KNOWN_DIVERGENCE:
         log = tmp_path / 'nbemu.log'
-        run_nbemu_cli(['--jit=off', '-one-insn-per-tb', '-d', 'exec,nochain', '-D', str(log),
+        run_nbemu_cli(['--jit=off', '-cpu', cpu, '-one-insn-per-tb', '-d', 'exec,nochain', '-D', str(log),
                        str(BIN / prog['binary'])] + args, stdin=prog['stdin'],
                       env=guest_env(prog), cwd=workdir)
         nbemu_pcs = _trace_pcs(log.read_text())
         first = next((i for i, (x, y) in enumerate(zip(nbemu_pcs, qemu_pcs)) if x != y),
                      min(len(nbemu_pcs), len(qemu_pcs)))
         parted = (first, nbemu_pcs[first], qemu_pcs[first]) if first < min(len(nbemu_pcs), len(qemu_pcs)) else None
-        if parted is not None and parted == KNOWN_DIVERGENCE.get(name):
+        if parted is not None and parted == KNOWN_DIVERGENCE.get((name, cpu)):
             return
         pytest.fail(f'{name}: nbemu ran {count} instructions ({len(nbemu_pcs)} traced), qemu '
                     f'{len(qemu_pcs)}; they part at #{first}: nbemu '

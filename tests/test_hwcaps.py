@@ -12,6 +12,9 @@ import pytest
 from conftest import GUEST, run_nbemu_cli
 
 HWCAPS = GUEST / 'bin' / 'hwcaps'
+MODELS = ['max', 'cortex-a53', 'cortex-a57', 'cortex-a72', 'neoverse-n1']
+HWCAP_ATOMICS = 1 << 8
+LSE_MODELS = {'max', 'neoverse-n1'}
 ENV = {'PATH': '/usr/bin:/bin', 'LANG': 'C'}
 
 # (register, lsb, minimum value, AT_HWCAP bit or ('hwcap2', bit)); signed fields marked below
@@ -93,7 +96,7 @@ def run_qemu(qemu, cpu):
                           stdin=subprocess.DEVNULL, timeout=120)
 
 
-@pytest.mark.parametrize('cpu', ['max', 'cortex-a53', 'cortex-a72'])
+@pytest.mark.parametrize('cpu', MODELS)
 def test_derivation_agrees_with_qemu_models(qemu, cpu):
     """The rules above give qemu-aarch64's own HWCAPs from its ID registers, except DIT (HWCAP
     bit 24) and DGH (HWCAP2 bit 15), which qemu-aarch64 7.2 does not pass on although its max
@@ -105,15 +108,59 @@ def test_derivation_agrees_with_qemu_models(qemu, cpu):
     assert masked(regs['AT_HWCAP2'], bits2) == masked(hw2, bits2)
 
 
-def test_nbemu_advertises_what_its_id_registers_say(cache_dir):
-    r = run_nbemu_cli(['--jit=off', str(HWCAPS)], env=ENV)
+def run_nbemu(cpu, prog=HWCAPS):
+    return run_nbemu_cli(['--jit=off'] + (['-cpu', cpu] if cpu else []) + [str(prog)], env=ENV)
+
+
+@pytest.mark.parametrize('cpu', MODELS + [None])
+def test_nbemu_advertises_what_its_id_registers_say(cpu, cache_dir):
+    """Under every model (and with no -cpu), AT_HWCAP/AT_HWCAP2 are exactly what Linux derives
+    from the ID registers the program reads; LSE (ID_AA64ISAR0.Atomic = 2, HWCAP_ATOMICS) only
+    where the model has it."""
+    r = run_nbemu(cpu)
     assert r.returncode == 0, r.stderr.decode(errors='replace')
     regs, _ = parse(r.stdout)
     assert regs['AT_HWCAP'] & HWCAP_CPUID
     hw, hw2 = hwcaps_from_id_registers(regs)
     assert regs['AT_HWCAP'] == hw           # nothing advertised beyond the ID registers
     assert regs['AT_HWCAP2'] == hw2
-    assert not regs['AT_HWCAP'] & (1 << 8)  # no LSE until it is implemented: glibc would use cas*
+    has_lse = (cpu or 'max') in LSE_MODELS
+    assert bool(regs['AT_HWCAP'] & HWCAP_ATOMICS) == has_lse
+    assert ((regs['ID_AA64ISAR0_EL1'] >> 20) & 0xF) == (2 if has_lse else 0)
+
+
+@pytest.mark.parametrize('cpu', MODELS)
+def test_model_is_qemus_restricted(qemu, cpu, cache_dir):
+    """Each nbemu model is qemu-aarch64's model of that name with features removed, never
+    added: every HWCAP bit nbemu sets, qemu sets, and no ID register field is higher than
+    qemu's (the FP/AdvSIMD fields are signed: 0 = present, 1 = with FP16, 0xF = absent)."""
+    regs, _ = parse(run_nbemu(cpu).stdout)
+    ref, _ = parse(run_qemu(qemu, cpu).stdout)
+    assert regs['AT_HWCAP'] & ~ref['AT_HWCAP'] == 0
+    assert regs['AT_HWCAP2'] & ~ref['AT_HWCAP2'] == 0
+    for name in ('ID_AA64PFR0_EL1', 'ID_AA64ISAR0_EL1', 'ID_AA64ISAR1_EL1'):
+        for lsb in range(0, 64, 4):
+            mine, theirs = (regs[name] >> lsb) & 0xF, (ref[name] >> lsb) & 0xF
+            if (name, lsb) in SIGNED:
+                mine, theirs = (mine + 1) & 0xF, (theirs + 1) & 0xF     # absent (0xF) lowest
+            assert mine <= theirs, (cpu, name, lsb)
+
+
+def test_lse_program_sigill_without_lse(qemu, cache_dir):
+    """A real -march=armv8.1-a binary: under cortex-a53 (no FEAT_LSE) its first LSE instruction
+    is SIGILL in nbemu, as in qemu-aarch64; under max it runs and prints what qemu prints."""
+    prog = GUEST / 'bin' / 'atomics_lse'
+    r = run_nbemu('cortex-a53', prog)
+    ref = subprocess.run([qemu, '-cpu', 'cortex-a53', str(prog)], capture_output=True, env=ENV,
+                         stdin=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == ref.returncode == -4, r.stderr.decode(errors='replace')
+    assert b'illegal instruction' in r.stderr and b'(ld' in r.stderr     # an LD<op> atomic
+    assert r.stdout == ref.stdout
+    r = run_nbemu('max', prog)
+    ref = subprocess.run([qemu, '-cpu', 'max', str(prog)], capture_output=True, env=ENV,
+                         stdin=subprocess.DEVNULL, timeout=120)
+    assert r.returncode == ref.returncode == 0, r.stderr.decode(errors='replace')
+    assert r.stdout == ref.stdout and b'caspal' in r.stdout
 
 
 def test_advertised_features_compute_what_qemu_computes(qemu, cache_dir):

@@ -6,6 +6,12 @@ literal bits (`0`, `1`, `x` for "either") or fields `name:width`; the widths add
 `args(f)` maps the extracted fields (attributes of f, plus f.pc and f.insn) to the handler's
 int64 arguments, or returns None when the combination is unallocated. Rows are tried in table
 order inside the bucket for bits 28:25, so a more specific row goes before a general one.
+
+A row may name the architecture feature it needs (`feature=features.LSE`, like decodetree's
+TRANS_FEAT). A Decoder decodes for one CPU model: an encoding whose row needs a feature the model
+lacks is UNDEFINED. `f.cpu` is that model, for rows whose arguments depend on it (MRS of the ID
+registers). Every model's decoder has the same rows and handler ids, so one interpreter serves
+all models.
 """
 import importlib
 import inspect
@@ -26,8 +32,9 @@ class Fields:
 
 class Pattern:
     def __init__(self, name, layout, handler, args=lambda f: (), ends_tb=False, pure=False,
-                 target_arg=None):
-        """ends_tb: control may leave the straight line (branches, SVC, traps).
+                 target_arg=None, feature=None):
+        """feature: the features.Feature the encoding needs (None: Armv8.0).
+        ends_tb: control may leave the straight line (branches, SVC, traps).
         pure: the handler never requests an exit (no memory access, no trap), so generated code
         needs no exit check after it.
         target_arg: for a direct branch, the index of its target address in the args."""
@@ -37,6 +44,7 @@ class Pattern:
         self.args = args
         self.ends_tb = ends_tb
         self.pure = pure
+        self.feature = feature
         self.mask = self.value = 0
         self.fields = []
         pos = 32
@@ -56,13 +64,14 @@ class Pattern:
         if pos != 0:
             raise ValueError(f'{name}: layout covers {32 - pos} bits, not 32')
 
-    def extract(self, insn, pc):
+    def extract(self, insn, pc, cpu):
         f = Fields()
         d = f.__dict__
         for fname, lsb, m in self.fields:
             d[fname] = (insn >> lsb) & m
         d['pc'] = pc
         d['insn'] = insn
+        d['cpu'] = cpu
         return f
 
     def __repr__(self):
@@ -77,9 +86,11 @@ def _bucket_keys(p):
 
 
 class Decoder:
-    def __init__(self, patterns, extra_handlers=()):
-        """extra_handlers: helpers the translator emits without a table row (UNDEFINED)."""
+    def __init__(self, patterns, model, extra_handlers=()):
+        """model: the features.CpuModel to decode for; extra_handlers: helpers the translator
+        emits without a table row (UNDEFINED)."""
         self.patterns = patterns
+        self.model = model
         self.buckets = [[] for _ in range(16)]
         for p in patterns:
             for k in _bucket_keys(p):
@@ -93,13 +104,15 @@ class Decoder:
                 self.handlers.append(h)
 
     def decode(self, insn, pc):
-        """(pattern, args) for an encoding, or (None, None) when it is unallocated or not
-        implemented."""
+        """(pattern, args) for an encoding, or (None, None) when it is unallocated, not
+        implemented or of a feature this decoder's CPU model lacks."""
         for p in self.buckets[(insn >> 25) & 0xF]:
             if insn & p.mask == p.value:
-                a = p.args(p.extract(insn, pc))
+                a = p.args(p.extract(insn, pc, self.model))
                 if a is None:
                     continue
+                if not self.model.has(p.feature):
+                    return None, None
                 return p, tuple(int(x) for x in a)
         return None, None
 
@@ -122,12 +135,18 @@ def all_patterns():
     return pats
 
 
-_decoder = None
+_decoders = {}
 
 
-def decoder():
-    global _decoder
-    if _decoder is None:
+def decoder(model=None):
+    """The decoder for a CpuModel, or for a model name (None: the default model)."""
+    from . import features
+    if model is None or isinstance(model, str):
+        model = features.model(model)
+    d = _decoders.get(model.name)
+    if d is None:
         from .encodings.system import UNDEFINED
-        _decoder = Decoder(all_patterns(), extra_handlers=[UNDEFINED])
-    return _decoder
+        base = next(iter(_decoders.values()), None)
+        d = _decoders[model.name] = Decoder(base.patterns if base else all_patterns(), model,
+                                            extra_handlers=[UNDEFINED])
+    return d

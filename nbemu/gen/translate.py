@@ -23,6 +23,7 @@ class TBInsn:
 @dataclass
 class TranslatedTB:
     pc: int
+    model: object                   # the features.CpuModel it was decoded for
     insns: list = field(default_factory=list)
 
     @property
@@ -48,7 +49,7 @@ def translate(mem, pc, dec, max_insns=MAX_TB_INSNS):
     """Decode a TB starting at pc. Raises GuestFault when pc itself is not executable; a TB stops
     before an instruction on a page it may not fetch from, after a branch, at a page end, or at
     max_insns."""
-    tb = TranslatedTB(pc)
+    tb = TranslatedTB(pc, dec.model)
     page_bytes = mem.read(pc, PAGE_MASK + 1 - (pc & PAGE_MASK), need=PTE_X)
     for off in range(0, len(page_bytes), 4):
         cur = pc + off

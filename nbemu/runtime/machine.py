@@ -32,9 +32,10 @@ class Stats:
 class Machine:
     def __init__(self, memory, jit='auto', cache_dir=None, max_tb_insns=translate.MAX_TB_INSNS,
                  hot_threshold=DEFAULT_HOT_THRESHOLD, on_translate=None, jit_sync=False,
-                 cache_limit=codecache.DEFAULT_LIMIT):
+                 cache_limit=codecache.DEFAULT_LIMIT, cpu_model=None):
         """jit_sync (auto mode): compile a TB on this thread when it becomes hot instead of on
-        the background worker, so tier-up happens at a deterministic point (tests)."""
+        the background worker, so tier-up happens at a deterministic point (tests).
+        cpu_model: a features.CpuModel or its name (None: the default model)."""
         if jit not in JIT_MODES:
             raise ValueError(f'jit mode must be one of {JIT_MODES}')
         self.mem = memory
@@ -51,7 +52,8 @@ class Machine:
         self.tlb = tlb.new_tlb()
         tlb.attach(self.state, memory, self.tlb)
         memory.on_code_unmapped = self.invalidate_pages
-        self.dec = decode.decoder()
+        self.dec = decode.decoder(cpu_model)
+        self.cpu_model = self.dec.model
         self.interp = interp_builder.load_interpreter(self.cache_dir, self.dec)
         self.tbc = TBCache()
         self.compiler = TBCompiler(self.cache_dir) if jit != 'off' else None

@@ -83,6 +83,10 @@ PROGRAMS = [
     # munmap+mmap and mremap over code, page-crossing STR/STP into code, memcpy and read(2)
     # into code (tests/test_smc.py)
     _p("smc", small=True),
+    # C11 atomics: LSE instructions inline (-march=armv8.1-a), and libgcc's outline helpers,
+    # which take LSE when AT_HWCAP has HWCAP_ATOMICS (qemu's and nbemu's default CPUs do)
+    _p("atomics_lse", small=True),
+    _p("atomics_outline", small=True),
 ]
 
 # Informational: executed guest instructions, measured with
@@ -115,6 +119,8 @@ PROGRAMS = [
 #   illegal                  6206       6243   yes
 #   segv                     6178       6210   yes
 #   smc                    285535     285071   yes
+#   atomics_lse             95870          -   yes     (a53: SIGILL at the first LSE instruction)
+#   atomics_outline        112173      95119   yes
 
 # Programs whose stdout must be identical to each other.
 SAME_OUTPUT = [("opt_O0", "opt_O3")]

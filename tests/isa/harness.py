@@ -259,10 +259,6 @@ def run_unicorn(words, start):
 # Unicorn ('max' CPU) executes it. Masks and values are the fixed bits of the encodings in the
 # Arm ARM (DDI 0487, C4.1 "A64 instruction set encoding" and the per-instruction pages).
 NOT_IMPLEMENTED = [
-    # FEAT_LSE (C6.2 CAS, CASP, LDADD..LDUMIN, SWP)
-    (0x3FA07C00, 0x08A07C00, 'LSE CAS: size 001000 1 L 1 Rs o0 11111 Rn Rt'),
-    (0xBFA07C00, 0x08207C00, 'LSE CASP: 0 sz 001000 0 L 1 Rs o0 11111 Rn Rt'),
-    (0x3F200C00, 0x38200000, 'LSE atomic memory op: size 111 0 00 A R 1 Rs o3 opc 00 Rn Rt'),
     # FEAT_FlagM / FEAT_FlagM2
     (0xFFFFFF1F, 0xD500401F, 'FlagM CFINV/XAFLAG/AXFLAG: MSR (immediate) op1=000 CRm=0000'),
     (0xFFE07C10, 0xBA000400, 'FlagM RMIF: 1 0 1 11010000 imm6 00001 Rn 0 mask'),

@@ -345,7 +345,8 @@ _SAME_AS_UNICORN = {
     'CTR_EL0': (3, 3, 0, 0, 1), 'DCZID_EL0': (3, 3, 0, 0, 7), 'TPIDRRO_EL0': (3, 3, 13, 0, 3),
     'CNTFRQ_EL0': (3, 3, 14, 0, 0),
 }
-# ID registers as a Linux process reads them (the kernel's sanitised view of nbemu's features)
+# ID registers as a Linux process reads them under nbemu's default model, max (the kernel's
+# sanitised view of the features nbemu implements)
 _LINUX_VIEW = {
     (3, 0, 0, 4, 0): 0x11,              # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP, AdvSIMD
     (3, 0, 0, 4, 1): 0,                 # ID_AA64PFR1_EL1: no BTI/SSBS/MTE
@@ -353,8 +354,8 @@ _LINUX_VIEW = {
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
     (3, 0, 0, 5, 1): 0,                 # ID_AA64DFR1_EL1
     (3, 0, 0, 5, 4): 0,                 # ID_AA64AFR0_EL1
-    (3, 0, 0, 6, 0): 0x10000,           # ID_AA64ISAR0_EL1: CRC32 only (no LSE, no crypto)
-    (3, 0, 0, 6, 1): 0x1000000001,      # ID_AA64ISAR1_EL1: SB, DPB; no PAuth
+    (3, 0, 0, 6, 0): 0x210000,          # ID_AA64ISAR0_EL1: CRC32, LSE (Atomic=2); no crypto
+    (3, 0, 0, 6, 1): 0x1100201001,      # ID_AA64ISAR1_EL1: SB, FRINTTS, LRCPC=2, JSCVT, DPB
     (3, 0, 0, 6, 2): 0,                 # ID_AA64ISAR2_EL1
     (3, 0, 0, 7, 0): 0xFF000000,        # ID_AA64MMFR0_EL1
     (3, 0, 0, 7, 1): 0,

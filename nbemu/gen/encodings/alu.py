@@ -1,4 +1,5 @@
 """A64 data-processing encodings (C4.1.2 immediate, C4.1.5 register)."""
+from .. import features
 from ..decode import Pattern, sext
 from ..sem import alu
 
@@ -118,7 +119,7 @@ PATTERNS = [
             lambda f: (f.rd, f.rn, f.rm, f.sf, f.op2), pure=True),
     Pattern('CRC32/CRC32C', 'sf:1 0 0 11010110 rm:5 010 C:1 sz:2 rn:5 rd:5', alu.crc32,
             lambda f: None if (f.sz == 3) != bool(f.sf)
-            else (f.rd, f.rn, f.rm, 1 << f.sz, f.C), pure=True),
+            else (f.rd, f.rn, f.rm, 1 << f.sz, f.C), pure=True, feature=features.CRC32),
     Pattern('MADD/MSUB/SMADDL/SMSUBL/UMADDL/UMSUBL',
             'sf:1 00 11011 op31:3 rm:5 o0:1 ra:5 rn:5 rd:5', alu.mul_add, _mul_add, pure=True),
     Pattern('SMULH/UMULH', '1 00 11011 U:1 10 rm:5 0 ra:5 rn:5 rd:5', alu.mul_high,

@@ -4,6 +4,7 @@ pairwise, across-lanes, by-element, shift-to-fixed conversions).
 
 ftype: 0 = single, 1 = double, 3 = half (2 is unallocated except for FMOV Vd.D[1]).
 """
+from .. import features
 from ..decode import Pattern
 from ..sem import fp as F
 from ..sem import simd as S
@@ -29,7 +30,7 @@ def _dp1(f):
         op = {8: F.U_RINTN, 9: F.U_RINTP, 10: F.U_RINTM, 11: F.U_RINTZ, 12: F.U_RINTA,
               14: F.U_RINTX, 15: F.U_RINTI}[opc]
         return (op, f.rd, f.rn, ft, 0)
-    if 16 <= opc <= 19 and ft != 3:                # FRINT32Z/32X/64Z/64X (FEAT_FRINTTS)
+    if 16 <= opc <= 19 and ft != 3 and f.cpu.has(features.FRINTTS):    # FRINT32Z/32X/64Z/64X
         return (F.U_RINT32Z + (opc - 16), f.rd, f.rn, ft, 0)
     return None
 
@@ -69,7 +70,7 @@ def _conv_int(f):
             return (F.fmov_gen, (f.rd, f.rn, 1, 1, F.FM_FROM_GEN_HI))
         return None
     if ft == 1 and sf == 0 and rmode == 3 and opc == 6:
-        return (F.fp_jcvt, (f.rd, f.rn))
+        return (F.fp_jcvt, (f.rd, f.rn)) if f.cpu.has(features.JSCVT) else None
     if opc <= 1:
         return (F.fp_to_int, (f.rd, f.rn, ft, sf, rmode | (opc << 3), 0))
     if rmode != 0:
@@ -199,8 +200,13 @@ _FMISC_VEC_ONLY = {F.U_RINTN, F.U_RINTM, F.U_RINTP, F.U_RINTZ, F.U_RINTA, F.U_RI
                    F.U_SQRT}
 
 
+_FRINTTS_KEYS = {(0, 0, 0x1e), (1, 0, 0x1e), (0, 0, 0x1f), (1, 0, 0x1f)}
+
+
 def _fmisc(f, scalar):
     key = (f.u, f.a, f.opc)
+    if key in _FRINTTS_KEYS and not f.cpu.has(features.FRINTTS):
+        return None
     if f.sz == 3:
         return _fmisc_ft(f, scalar, key, 3)
     return _fmisc_ft(f, scalar, key, f.sz)

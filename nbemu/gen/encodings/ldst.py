@@ -2,9 +2,10 @@
 
 General and SIMD&FP register forms share helpers: the decoder turns size/opc/V into an access
 size in bytes and a transfer kind (see nbemu/gen/sem/ldst.py). Acquire/release and unprivileged
-forms are plain accesses in user mode. Prefetches are NOPs. LSE atomics, pointer-authenticated
-and MTE loads/stores are not decoded here.
+forms are plain accesses in user mode. Prefetches are NOPs. LSE atomics (CAS, CASP, LD<op>, SWP)
+need FEAT_LSE. Pointer-authenticated and MTE loads/stores are not decoded here.
 """
+from .. import features
 from ..decode import Pattern, sext
 from ..sem import ldst, system
 from ..sem.ldst import (K_LD, K_LDS32, K_LDS64, K_LDV, K_ST, K_STV, MODE_ABS, MODE_OFFSET,
@@ -95,6 +96,25 @@ def _ldapur(f):
     return f.rt, f.rn, sext(f.imm9, 9), k[0], k[1], MODE_OFFSET
 
 
+def _atomic(f):
+    """Atomic memory operations (o3 opc): 0 ooo LD<op>, 1 000 SWP; 1 100 is LDAPR (its own row,
+    Rs = 11111); the rest (FEAT_LS64's LD64B/ST64B...) is unallocated here."""
+    if f.o3:
+        if f.opc:
+            return None
+        op = ldst.AOP_SWP
+    else:
+        op = f.opc
+    return f.rs, f.rt, f.rn, 1 << f.size, op
+
+
+def _casp(f):
+    """CASP: Rs and Rt must be even (odd ones are UNDEFINED)."""
+    if (f.rs | f.rt) & 1:
+        return None
+    return f.rs, f.rt, f.rn, 4 << f.sz, 1
+
+
 # LD/ST multiple structures: opcode -> (selem, rpt)
 _MULTI = {0b0000: (4, 1), 0b0010: (1, 4), 0b0100: (3, 1), 0b0110: (1, 3), 0b0111: (1, 1),
           0b1000: (2, 1), 0b1010: (1, 2)}
@@ -168,8 +188,9 @@ PATTERNS = [
     Pattern('PRFM (literal)', '11 011 0 00 imm19:19 rt:5', system.nop, pure=True),
     Pattern('LDR (literal)', 'opc:2 011 V:1 00 imm19:19 rt:5', ldst.ldst_imm, _literal),
     Pattern('LDAPR', 'size:2 111000 101 11111 110000 rn:5 rt:5', ldst.ldst_imm,
-            lambda f: (f.rt, f.rn, 0, 1 << f.size, K_LD, MODE_OFFSET)),
-    Pattern('LDAPUR/STLUR', 'size:2 011001 opc:2 0 imm9:9 00 rn:5 rt:5', ldst.ldst_imm, _ldapur),
+            lambda f: (f.rt, f.rn, 0, 1 << f.size, K_LD, MODE_OFFSET), feature=features.LRCPC),
+    Pattern('LDAPUR/STLUR', 'size:2 011001 opc:2 0 imm9:9 00 rn:5 rt:5', ldst.ldst_imm, _ldapur,
+            feature=features.LRCPC2),
     # ----- pairs -----
     Pattern('LDP/STP/LDNP/STNP/LDPSW', 'opc:2 101 V:1 0 idx:2 L:1 imm7:7 rt2:5 rn:5 rt:5',
             ldst.ldst_pair, _pair),
@@ -189,6 +210,14 @@ PATTERNS = [
             lambda f: (f.rt, f.rn, 0, 1 << f.size, K_ST, MODE_OFFSET)),
     Pattern('LDAR/LDLAR', 'size:2 001000 110 xxxxx o0:1 xxxxx rn:5 rt:5', ldst.ldst_imm,
             lambda f: (f.rt, f.rn, 0, 1 << f.size, K_LD, MODE_OFFSET)),
+    # ----- FEAT_LSE (A/R, L/o0: acquire/release orderings, plain here) -----
+    # CAS/CASP: the Rt2 field is 11111; QEMU and Unicorn treat other values as unallocated
+    Pattern('CAS', 'size:2 001000 1 L:1 1 rs:5 o0:1 11111 rn:5 rt:5', ldst.cas,
+            lambda f: (f.rs, f.rt, f.rn, 1 << f.size, 0), feature=features.LSE),
+    Pattern('CASP', '0 sz:1 001000 0 L:1 1 rs:5 o0:1 11111 rn:5 rt:5', ldst.cas, _casp,
+            feature=features.LSE),
+    Pattern('LDADD..LDUMIN/SWP', 'size:2 111 0 00 A:1 R:1 1 rs:5 o3:1 opc:3 00 rn:5 rt:5',
+            ldst.atomic_op, _atomic, feature=features.LSE),
     Pattern('CLREX', '11010101 00000011 0011 crm:4 010 11111', ldst.clrex, pure=True),
     # ----- AdvSIMD structures -----
     Pattern('LD1-4/ST1-4 (multiple structures)',

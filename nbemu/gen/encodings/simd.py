@@ -5,6 +5,7 @@ nbemu/gen/sem/simd.py and its operation selector, or return None for unallocated
 implemented) combinations. Scalar forms pass q=2 to the element-wise helpers: one element, the
 rest of the register cleared. The AdvSIMD FP groups live in nbemu/gen/encodings/fp.py.
 """
+from .. import features
 from ..decode import Pattern
 from ..sem import simd as S
 
@@ -311,7 +312,7 @@ _3DIFF = {0b0000: S.L_ADDL, 0b0001: S.L_ADDW, 0b0010: S.L_SUBL, 0b0011: S.L_SUBW
 def _three_diff(f):
     opc, u = f.opc, f.u
     if f.size == 3:
-        if opc == 0b1110 and u == 0:          # PMULL (1Q): FEAT_PMULL
+        if opc == 0b1110 and u == 0 and f.cpu.has(features.PMULL):    # PMULL (1Q)
             return (S.simd_3diff, (S.L_PMULL, f.rd, f.rn, f.rm, 3, f.q))
         return None
     if opc in _3DIFF:

@@ -6,26 +6,27 @@ EL1 or features nbemu does not advertise), CFINV/XAFLAG/AXFLAG (FEAT_FlagM), WFE
 DSB nXS, every other SYS/SYSL operation (TLBI, AT, DC IVAC/ISW..., MTE DC G*), and MRS/MSR of any
 register not listed in nbemu.gen.sem.system. CLREX is a load/store-exclusive row (ldst).
 """
+from .. import features
 from ..decode import Pattern
 from ..sem import system
 
 
 def _barrier(f):
-    """DSB (op2 100), DMB (101), ISB (110) with any option; SB (111, CRm 0). CLREX (010) is left
-    to the ldst rows."""
-    if f.op2 in (4, 5, 6) or (f.op2 == 7 and f.crm == 0):
+    """DSB (op2 100), DMB (101), ISB (110) with any option. CLREX (010) is left to the ldst rows,
+    SB (111, CRm 0) has its own row."""
+    if f.op2 in (4, 5, 6):
         return ()
     return None
 
 
-# DC CVAC (CRm 10), DC CVAU (11), DC CVAP (12), DC CIVAC (14), IC IVAU (5): op1=3, CRn=7, op2=1.
-# No-ops, as in QEMU linux-user: nbemu's memory is coherent and stores to translated code are
-# caught through write-protected code pages.
-_CACHE_NOPS = (5, 10, 11, 12, 14)
+# DC CVAC (CRm 10), DC CVAU (11), DC CIVAC (14), IC IVAU (5): op1=3, CRn=7, op2=1; DC CVAP (12)
+# has its own row (FEAT_DPB). No-ops, as in QEMU linux-user: nbemu's memory is coherent and
+# stores to translated code are caught through write-protected code pages.
+_CACHE_NOPS = (5, 10, 11, 14)
 
 
 def _mrs(f):
-    s = system.mrs_source(2 + f.o0, f.op1, f.crn, f.crm, f.op2)
+    s = system.mrs_source(2 + f.o0, f.op1, f.crn, f.crm, f.op2, f.cpu)
     return None if s is None else (f.rt,) + s
 
 
@@ -40,10 +41,14 @@ PATTERNS = [
     # hints: NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, XPACLRI, PAC*/AUT* (hint space, no PAuth),
     # ESB, PSB, TSB, CSDB, CLRBHB, BTI, CHKFEAT, and every unnamed HINT #imm
     Pattern('HINT', '11010101 00000011 0010 crm:4 op2:3 11111', system.nop, pure=True),
-    Pattern('DSB/DMB/ISB/SB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
+    Pattern('SB', '11010101 00000011 0011 0000 111 11111', system.nop, pure=True,
+            feature=features.SB),
+    Pattern('DSB/DMB/ISB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
             pure=True),
     Pattern('DC ZVA', '1101010100 0 01 011 0111 0100 001 rt:5', system.dc_zva,
             lambda f: (f.rt,)),
+    Pattern('DC CVAP', '1101010100 0 01 011 0111 1100 001 rt:5', system.nop, pure=True,
+            feature=features.DPB),
     Pattern('DC/IC (no-op)', '1101010100 0 01 011 0111 crm:4 001 rt:5', system.nop,
             lambda f: () if f.crm in _CACHE_NOPS else None, pure=True),
     Pattern('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.mrs, _mrs,

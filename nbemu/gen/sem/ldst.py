@@ -1,4 +1,5 @@
-"""Load/store semantics: general and SIMD&FP registers, pairs, exclusives, AdvSIMD structures.
+"""Load/store semantics: general and SIMD&FP registers, pairs, exclusives, LSE atomics, AdvSIMD
+structures.
 
 Families share one helper each; the variant is in decoded fields:
 - `size` is the access size in bytes (1, 2, 4, 8, 16);
@@ -419,3 +420,114 @@ def simd_single(c, rt, rn, inc, post, shape, load):
             if _faulted(c):
                 return
     _post_index(c, rn, base, inc, post)
+
+
+# ----- FEAT_LSE atomics -----
+# atomic memory operations: the opc field (o3 = 0), then SWP (o3 = 1, opc = 000)
+AOP_ADD, AOP_CLR, AOP_EOR, AOP_SET, AOP_SMAX, AOP_SMIN, AOP_UMAX, AOP_UMIN, AOP_SWP = range(9)
+
+
+@njit
+def _rmw_ready(c, va, total):
+    """Before an atomic read-modify-write of `total` bytes at va: the address must be aligned to
+    the access size (an alignment fault, SIGBUS, otherwise: QEMU 7.2 and Unicorn do not apply
+    FEAT_LSE2's relaxation) and the page writable. An atomic is a read and a write for the
+    permission check, so a CAS whose comparison fails still faults on a read-only page, as in
+    QEMU. An aligned access never crosses a page. Returns False after raising the fault."""
+    if va & U(total - 1):
+        _align_fault(c, va)
+        return False
+    pte = page_walk(c, va)
+    if not (pte & _PTE_VALID) or not (pte & _PTE_W):
+        raise_segv(c, va, True)
+        return False
+    return True
+
+
+@njit
+def _atomic_result(old, s, op, size):
+    """The value an LD<op>/SWP writes back, both operands `size` bytes (zero-extended)."""
+    if op == AOP_ADD:
+        return old + s
+    if op == AOP_CLR:
+        return old & ~s
+    if op == AOP_EOR:
+        return old ^ s
+    if op == AOP_SET:
+        return old | s
+    if op == AOP_SWP:
+        return s
+    if op == AOP_SMAX or op == AOP_SMIN:
+        a = I(_sext(old, size))
+        b = I(_sext(s, size))
+        return old if (a > b) == (op == AOP_SMAX) else s
+    return old if (old > s) == (op == AOP_UMAX) else s
+
+
+@njit
+def _mask(size):
+    return ALL_ONES if size == 8 else (ONE << U(8 * size)) - ONE
+
+
+@njit
+def atomic_op(c, rs, rt, rn, size, op):
+    """LDADD/LDCLR/LDEOR/LDSET/LDSMAX/LDSMIN/LDUMAX/LDUMIN/SWP (B/H/W/X, every A/L ordering;
+    STADD... are the same with Rt = XZR): Rt = the old `size`-byte value at Xn|SP, memory = op(old,
+    Rs). Orderings are plain: vCPUs run one at a time. Like any store, the write leaves the
+    exclusive monitor alone; a later STXR fails if the value it guards changed."""
+    va = rxsp(c, rn)
+    if not _rmw_ready(c, va, size):
+        return
+    m = _mask(size)
+    s = rx(c, rs) & m
+    old = mem_ld(c, va, size)
+    if _faulted(c):
+        return
+    mem_st(c, va, size, _atomic_result(old, s, op, size) & m)
+    if _faulted(c):
+        return
+    wx(c, rt, old)
+
+
+@njit
+def cas(c, rs, rt, rn, size, pair):
+    """CAS/CASA/CASL/CASAL (B/H/W/X) and CASP/CASPA/CASPL/CASPAL (W/X pairs; Rs, Rt even): compare
+    the value at Xn|SP with Rs (pair: Rs, Rs+1 at increasing addresses), store Rt (Rt, Rt+1) when
+    equal, and in either case load the old value into Rs (Rs, Rs+1)."""
+    va = rxsp(c, rn)
+    total = 2 * size if pair else size
+    if not _rmw_ready(c, va, total):
+        return
+    m = _mask(size)
+    exp_lo, exp_hi = rx(c, rs) & m, ZERO
+    new_lo, new_hi = rx(c, rt) & m, ZERO
+    if pair and size == 8:
+        exp_hi = rx(c, rs + 1)
+        new_hi = rx(c, rt + 1)
+    elif pair:                       # a W pair is one 64-bit access, Rs in the low half
+        exp_lo |= (rx(c, rs + 1) & MASK32) << U(32)
+        new_lo |= (rx(c, rt + 1) & MASK32) << U(32)
+    old_hi = ZERO
+    if total == 16:
+        old_lo = mem_ld(c, va, 8)
+        old_hi = mem_ld(c, va + U(8), 8)
+    else:
+        old_lo = mem_ld(c, va, total)
+    if _faulted(c):
+        return
+    if old_lo == exp_lo and old_hi == exp_hi:
+        if total == 16:
+            mem_st(c, va, 8, new_lo)
+            mem_st(c, va + U(8), 8, new_hi)
+        else:
+            mem_st(c, va, total, new_lo)
+        if _faulted(c):
+            return
+    if pair and size == 8:
+        wx(c, rs, old_lo)
+        wx(c, rs + 1, old_hi)
+    elif pair:
+        wx(c, rs, old_lo & MASK32)
+        wx(c, rs + 1, old_lo >> U(32))
+    else:
+        wx(c, rs, old_lo)

@@ -5,10 +5,9 @@ DCZID_EL0, CNTVCT_EL0, CNTFRQ_EL0 and use DC ZVA and the EL0 cache-maintenance o
 traps and emulates MRS of the ID registers (op0=3, op1=0, CRn=0, CRm=0 or 2..7) with sanitised,
 user-visible values; everything else privileged (DAIF, CNTPCT, SCTLR_EL1, ...) raises SIGILL.
 
-The ID register values below describe exactly what nbemu implements: ARMv8.0-A integer, FP and
-AdvSIMD, plus CRC32 (ID_AA64ISAR0.CRC32), DC CVAP (ISAR1.DPB) and SB (ISAR1.SB); no LSE, no SVE,
-no PAuth, no BTI, no FP16. The Linux layer should derive AT_HWCAP/AT_HWCAP2 from `hwcaps()`, so
-the auxv and the registers can never disagree.
+MIDR_EL1, CTR_EL0 and the ID registers are those of the selected CPU model (nbemu.gen.features),
+which also gives AT_HWCAP/AT_HWCAP2; the decoder puts the model's value into the MRS record, so
+the registers a program reads, its auxv and the instructions that decode always agree.
 """
 from llvmlite import ir
 from numba import njit, types
@@ -22,56 +21,24 @@ from nbemu.core.tlb import mem_st
 from .common import (FIRST_FAULT, O_EXIT, O_FPCR, O_FPSR, O_NZCV, O_TPIDR, U, ZERO, get_nzcv,
                      request_exit, rx, wx)
 
-# ----- register values a Linux EL0 process reads -----
-# MIDR: implementer 0 ("reserved for software use"), architecture 0xF, part 'Q': the value
-# QEMU's and Unicorn's 'max' CPU report, so software applies no core-specific errata or tuning
-# and the reference emulators read the same value.
-MIDR_EL1 = 0x000F0510
+# ----- register values a Linux EL0 process reads (the model-specific ones: nbemu.gen.features) -----
 MPIDR_EL1 = 0x80000000          # Linux's SYS_MPIDR_SAFE_VAL (bit 31 RES1, affinity hidden)
 REVIDR_EL1 = 0                  # Linux: IMPLEMENTATION DEFINED, emulated as 0
-# CTR_EL0: bit 31 RES1, CWG=4, ERG=4, DminLine=4 (64 B), L1Ip=PIPT, IminLine=4 (64 B); same as
-# Cortex-A72 and QEMU/Unicorn 'max'. IDC=DIC=0: software cleans/invalidates (no-ops here).
-CTR_EL0 = 0x8444C004
 DCZID_EL0 = 4                   # DZP=0, BS=4: DC ZVA zeroes 2**4 words = 64 bytes
 DCZ_BLOCK = 4 << DCZID_EL0
 CNTFRQ_EL0 = 62500000           # 62.5 MHz, as QEMU (7.x) linux-user and Unicorn report
 CNT_SHIFT = 4                   # CNTVCT = host CLOCK_MONOTONIC ns >> 4 (exactly 62.5 MHz)
 
-ID_AA64PFR0_EL1 = 0x11          # EL0 and EL1 AArch64 only; FP=0, AdvSIMD=0: implemented, no FP16
-ID_AA64PFR1_EL1 = 0             # no BTI, SSBS, MTE, SME
-ID_AA64ZFR0_EL1 = 0             # no SVE
-ID_AA64DFR0_EL1 = 0x6           # DebugVer: Linux's fixed user-visible value
-ID_AA64ISAR0_EL1 = 1 << 16      # CRC32; no AES/SHA, no LSE atomics, no RDM/DotProd/...
-ID_AA64ISAR1_EL1 = (1 << 36) | 1   # SB, DPB (DC CVAP); no PAuth, JSCVT, FCMA, LRCPC, ...
-ID_AA64ISAR2_EL1 = 0
-ID_AA64MMFR0_EL1 = 0xFF000000   # Linux user view: TGran4 and TGran64 fields read 0xF
-ID_AA64MMFR1_EL1 = 0
-ID_AA64MMFR2_EL1 = 0
-
-# (op0, op1, CRn, CRm, op2) -> value, for the emulated ID space (CRm 2..7: unlisted ones read 0,
-# as Linux reads untracked ID registers as zero)
-ID_SPACE = {
-    (3, 0, 0, 4, 0): ID_AA64PFR0_EL1,
-    (3, 0, 0, 4, 1): ID_AA64PFR1_EL1,
-    (3, 0, 0, 4, 4): ID_AA64ZFR0_EL1,
-    (3, 0, 0, 5, 0): ID_AA64DFR0_EL1,
-    (3, 0, 0, 6, 0): ID_AA64ISAR0_EL1,
-    (3, 0, 0, 6, 1): ID_AA64ISAR1_EL1,
-    (3, 0, 0, 6, 2): ID_AA64ISAR2_EL1,
-    (3, 0, 0, 7, 0): ID_AA64MMFR0_EL1,
-    (3, 0, 0, 7, 1): ID_AA64MMFR1_EL1,
-    (3, 0, 0, 7, 2): ID_AA64MMFR2_EL1,
-}
-# other constant EL0-readable registers
+# constant EL0-readable registers besides MIDR_EL1, CTR_EL0 and the ID space
 CONST_REGS = {
-    (3, 0, 0, 0, 0): MIDR_EL1,
     (3, 0, 0, 0, 5): MPIDR_EL1,
     (3, 0, 0, 0, 6): REVIDR_EL1,
-    (3, 3, 0, 0, 1): CTR_EL0,
     (3, 3, 0, 0, 7): DCZID_EL0,
     (3, 3, 13, 0, 3): 0,            # TPIDRRO_EL0: Linux keeps it 0 for AArch64 tasks
     (3, 3, 14, 0, 0): CNTFRQ_EL0,
 }
+MIDR_KEY = (3, 0, 0, 0, 0)
+CTR_KEY = (3, 3, 0, 0, 1)
 
 # Writable bits. FPCR: AHP, DN, FZ, RMode, Stride, Len (bits 26:20, 18:16; FZ16 is RES0 without
 # FP16; the trap enables read as zero, no trapped FP exceptions), as QEMU stores it. FPSR: NZCV,
@@ -90,48 +57,28 @@ RW_REGS = {
 }
 
 
-def mrs_source(op0, op1, crn, crm, op2):
-    """(selector, constant) for a readable register, or None (SIGILL)."""
+def mrs_source(op0, op1, crn, crm, op2, model):
+    """(selector, constant) for a register readable under CpuModel `model`, or None (SIGILL)."""
     key = (op0, op1, crn, crm, op2)
     if key in RW_REGS:
         return RW_REGS[key], 0
     if key == (3, 3, 14, 0, 2):
         return SR_CNTVCT, 0
+    if key == MIDR_KEY:
+        return SR_CONST, model.midr
+    if key == CTR_KEY:
+        return SR_CONST, model.ctr
     if key in CONST_REGS:
         return SR_CONST, CONST_REGS[key]
     if op0 == 3 and op1 == 0 and crn == 0 and 2 <= crm <= 7:
-        return SR_CONST, ID_SPACE.get(key, 0)
+        # unlisted ID registers read as zero, as Linux reads untracked ones
+        return SR_CONST, model.id_space().get(key, 0)
     return None
 
 
 def msr_dest(op0, op1, crn, crm, op2):
     """Selector for a register EL0 may write, or None (SIGILL)."""
     return RW_REGS.get((op0, op1, crn, crm, op2))
-
-
-# AT_HWCAP bits (arch/arm64/include/uapi/asm/hwcap.h)
-HWCAP_FP, HWCAP_ASIMD, HWCAP_CRC32, HWCAP_CPUID, HWCAP_DCPOP, HWCAP_SB = (
-    1 << 0, 1 << 1, 1 << 7, 1 << 11, 1 << 16, 1 << 29)
-
-
-def _field(v, lsb):
-    return (v >> lsb) & 0xF
-
-
-def hwcaps():
-    """(AT_HWCAP, AT_HWCAP2) consistent with the ID registers above."""
-    hw = HWCAP_CPUID        # MRS of the ID registers is emulated
-    if _field(ID_AA64PFR0_EL1, 16) != 0xF:
-        hw |= HWCAP_FP
-    if _field(ID_AA64PFR0_EL1, 20) != 0xF:
-        hw |= HWCAP_ASIMD
-    if _field(ID_AA64ISAR0_EL1, 16):
-        hw |= HWCAP_CRC32
-    if _field(ID_AA64ISAR1_EL1, 0):
-        hw |= HWCAP_DCPOP
-    if _field(ID_AA64ISAR1_EL1, 36):
-        hw |= HWCAP_SB
-    return hw, 0
 
 
 # ----- host time for CNTVCT_EL0 -----

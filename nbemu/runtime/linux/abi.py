@@ -10,11 +10,11 @@ import stat as _stat
 import struct
 
 # ----- what the CPU advertises (AT_HWCAP / AT_HWCAP2) -----
-# Derived from the ID registers the guest can read (nbemu.gen.sem.system), the one place that
-# says what is implemented. No LSE atomics: glibc would pick its `cas*` paths.
-from nbemu.gen.sem.system import hwcaps as _hwcaps  # noqa: E402
+# The default CPU model's, derived from the ID registers the guest can read (nbemu.gen.features,
+# the one table that says what is implemented); a process gets its own model's.
+from nbemu.gen.features import model as _model  # noqa: E402
 
-HWCAP, HWCAP2 = _hwcaps()
+HWCAP, HWCAP2 = _model().hwcaps()
 
 PAGE_SIZE = 4096
 

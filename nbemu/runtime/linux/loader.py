@@ -247,11 +247,12 @@ def _as_bytes(s):
 
 
 def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SIZE,
-                 execfn=None, random_bytes=None, ids=None):
+                 execfn=None, random_bytes=None, ids=None, hwcaps=None):
     """Load `path` into the address space `mm`, build the initial stack, and return a Program.
 
     argv and envp are lists of str or bytes; envp entries are 'NAME=value'. execfn is the name
-    for AT_EXECFN (default: path as given). ids = (uid, euid, gid, egid) (default: the host's)."""
+    for AT_EXECFN (default: path as given). ids = (uid, euid, gid, egid) (default: the host's).
+    hwcaps = (AT_HWCAP, AT_HWCAP2) of the CPU model (default: the default model's)."""
     prog = Program()
     data = _read_file(path)
     prog.exe_path = os.path.abspath(path)
@@ -292,6 +293,7 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
     prog.envp = [_as_bytes(e) for e in envp]
     execfn_b = _as_bytes(execfn if execfn is not None else path)
     rnd = random_bytes if random_bytes is not None else os.urandom(16)
+    hwcap, hwcap2 = hwcaps or (abi.HWCAP, abi.HWCAP2)
     # qemu-aarch64's entries in qemu's order (no AT_MINSIGSTKSZ), so that glibc's start-up runs
     # the same instructions under both and instruction counts compare
     aux = [
@@ -306,12 +308,12 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
         (abi.AT_EUID, euid),
         (abi.AT_GID, gid),
         (abi.AT_EGID, egid),
-        (abi.AT_HWCAP, abi.HWCAP),
+        (abi.AT_HWCAP, hwcap),
         (abi.AT_CLKTCK, 100),
         (abi.AT_RANDOM, None),         # filled in by build_stack
         (abi.AT_SECURE, 0),
         (abi.AT_EXECFN, None),
-        (abi.AT_HWCAP2, abi.HWCAP2),
+        (abi.AT_HWCAP2, hwcap2),
         (abi.AT_PLATFORM, None),
     ]
     prog.sp, prog.auxv = build_stack(mm.mem, STACK_TOP, prog.argv, prog.envp, execfn_b, aux,
@@ -320,11 +322,15 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
 
 
 def build_stack(mem, top, argv, envp, execfn, aux, rnd, stack_size, path='program'):
-    """Lay out the initial stack like Linux (fs/exec.c + create_elf_tables):
+    """Lay out the initial stack like qemu-aarch64 (linux-user create_elf_tables), which is Linux's
+    layout (fs/exec.c + create_elf_tables) but for the alignment of the platform string and the
+    random bytes. Every address glibc sees below the strings then has the same offset modulo 32
+    under both, so code whose path depends on alignment (strlen's SIMD loop over a stack buffer)
+    executes the same instructions (the instruction-count tests):
 
     top:  8 zero bytes | execfn | envp strings | argv strings   (copied top-down)
-          "aarch64\\0" | 16 random bytes | (16-byte alignment)
-    sp:   argc | argv[] | NULL | envp[] | NULL | auxv pairs ... AT_NULL, 0
+          "aarch64\\0" (right below the strings) | (16-byte alignment) 16 random bytes
+    sp:   argc | argv[] | NULL | envp[] | NULL | auxv pairs ... AT_NULL, 0   (16-byte aligned)
     Returns (sp, final auxv list)."""
     p = top - 8
     strings = []            # (address, bytes)
@@ -340,9 +346,8 @@ def build_stack(mem, top, argv, envp, execfn, aux, rnd, stack_size, path='progra
     execfn_addr = push(execfn)
     env_addrs = [push(e) for e in reversed(envp)][::-1]
     arg_addrs = [push(a) for a in reversed(argv)][::-1]
-    p &= ~15
-    platform_addr = push(PLATFORM)
-    p -= 16
+    platform_addr = push(PLATFORM)     # 8 bytes: a multiple of 8, as qemu rounds it
+    p = (p - 16) & ~15
     random_addr = p
     strings.append((p, bytes(rnd[:16])))
     auxv = []

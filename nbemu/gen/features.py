@@ -1,0 +1,181 @@
+"""CPU models and the one feature table the ID registers, AT_HWCAP/AT_HWCAP2 and the decoder's
+gating all derive from.
+
+A model starts from what qemu-aarch64 7.2 (Debian qemu-user) shows a Linux process for that
+`-cpu`: MIDR_EL1, CTR_EL0, the ID registers as read with MRS at EL0 (the sanitised user view,
+not cpu64.c's raw values) and AT_HWCAP/AT_HWCAP2, measured with a probe program under each model
+of the installed qemu-aarch64; neoverse-n1's MIDR, CTR, ISAR0/1 and PFR1 also agree with
+aarch64_neoverse_n1_initfn in QEMU's target/arm/cpu64.c. It is then *restricted to what nbemu implements*: every ID register field
+nbemu does not know (`FIELDS` below) is cleared and every known one is capped at the level
+nbemu implements. What the restriction removes, per model:
+
+- cortex-a53, cortex-a57, cortex-a72: AES, PMULL, SHA1, SHA2 (ISAR0 0x11120 -> 0x10000);
+- neoverse-n1: those, plus FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM and DotProd (ISAR0);
+- max: those, plus SHA512, SHA3, SM3, SM4, FHM, FlagM/FlagM2, RNDR, SVE, DIT, BTI, MTE, SME,
+  PAuth, FCMA, BF16, I8MM, DGH, and DC CVADP (DPB 2 -> 1); its cache geometry
+  stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0 BS=4: 64-byte DC ZVA) where qemu's max has
+  32-byte lines and a 512-byte DC ZVA block.
+
+FEAT_PMULL (PMULL .1Q) is implemented but no model has it: ID_AA64ISAR0.AES = 2 says AES and
+PMULL, and nbemu has no AES. FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings
+although no model advertises FP16.
+
+Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
+TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
+level, so the registers, the HWCAPs and the instructions that decode can never disagree.
+"""
+from dataclasses import dataclass, field
+
+PFR0, PFR1, ISAR0, ISAR1 = 'ID_AA64PFR0_EL1', 'ID_AA64PFR1_EL1', 'ID_AA64ISAR0_EL1', \
+    'ID_AA64ISAR1_EL1'
+# the EL0-visible ID registers: name -> (op0, op1, CRn, CRm, op2)
+ID_REGS = {
+    PFR0: (3, 0, 0, 4, 0), PFR1: (3, 0, 0, 4, 1), 'ID_AA64ZFR0_EL1': (3, 0, 0, 4, 4),
+    'ID_AA64SMFR0_EL1': (3, 0, 0, 4, 5), 'ID_AA64DFR0_EL1': (3, 0, 0, 5, 0),
+    ISAR0: (3, 0, 0, 6, 0), ISAR1: (3, 0, 0, 6, 1), 'ID_AA64ISAR2_EL1': (3, 0, 0, 6, 2),
+    'ID_AA64MMFR0_EL1': (3, 0, 0, 7, 0), 'ID_AA64MMFR1_EL1': (3, 0, 0, 7, 1),
+    'ID_AA64MMFR2_EL1': (3, 0, 0, 7, 2),
+}
+
+# AT_HWCAP / AT_HWCAP2 bits (arch/arm64/include/uapi/asm/hwcap.h)
+HWCAP_FP, HWCAP_ASIMD, HWCAP_CRC32, HWCAP_ATOMICS = 1 << 0, 1 << 1, 1 << 7, 1 << 8
+HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
+    1 << 11, 1 << 13, 1 << 15, 1 << 16, 1 << 26, 1 << 29)
+HWCAP2_FRINT = 1 << 8
+
+
+@dataclass(frozen=True)
+class Field:
+    """An ID register field nbemu implements up to `top`. hwcaps: level -> AT_HWCAP bits Linux
+    sets from that level up (arch/arm64/kernel/cpufeature.c), hwcaps2 likewise AT_HWCAP2. signed: 0xF means "absent" and
+    0 "present" (the FP and AdvSIMD fields)."""
+    reg: str
+    lsb: int
+    top: int
+    hwcaps: dict = field(default_factory=dict)
+    signed: bool = False
+    hwcaps2: dict = field(default_factory=dict)
+
+    def get(self, regs):
+        v = (regs.get(self.reg, 0) >> self.lsb) & 0xF
+        return v - 16 if self.signed and v >= 8 else v
+
+
+FIELDS = {
+    'EL0': Field(PFR0, 0, 1),               # AArch64 at EL0 and EL1: not features, kept as is
+    'EL1': Field(PFR0, 4, 1),
+    'FP': Field(PFR0, 16, 0, {0: HWCAP_FP}, signed=True),         # no FP16 (level 1)
+    'AdvSIMD': Field(PFR0, 20, 0, {0: HWCAP_ASIMD}, signed=True),
+    'AES': Field(ISAR0, 4, 0),              # none; level 2 would be PMULL (64-bit)
+    'CRC32': Field(ISAR0, 16, 1, {1: HWCAP_CRC32}),
+    'Atomic': Field(ISAR0, 20, 2, {2: HWCAP_ATOMICS}),            # FEAT_LSE
+    'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
+    'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
+    'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
+    'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
+    'SB': Field(ISAR1, 36, 1, {1: HWCAP_SB}),
+}
+# registers that describe no instructions and are passed through as qemu-aarch64 shows them
+PASSTHROUGH = ('ID_AA64DFR0_EL1', 'ID_AA64MMFR0_EL1')
+
+
+@dataclass(frozen=True)
+class Feature:
+    """An architecture feature (FEAT_*): present when ID field `field` >= `level`."""
+    name: str
+    field: str
+    level: int
+
+
+CRC32 = Feature('FEAT_CRC32', 'CRC32', 1)
+LSE = Feature('FEAT_LSE', 'Atomic', 2)
+LRCPC = Feature('FEAT_LRCPC', 'LRCPC', 1)       # LDAPR
+LRCPC2 = Feature('FEAT_LRCPC2', 'LRCPC', 2)     # LDAPUR/STLUR
+DPB = Feature('FEAT_DPB', 'DPB', 1)             # DC CVAP
+SB = Feature('FEAT_SB', 'SB', 1)
+JSCVT = Feature('FEAT_JSCVT', 'JSCVT', 1)
+FRINTTS = Feature('FEAT_FRINTTS', 'FRINTTS', 1)
+PMULL = Feature('FEAT_PMULL', 'AES', 2)         # PMULL/PMULL2 .1Q (implemented, never present:
+                                                # the field cannot say PMULL without AES)
+FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, PMULL)
+
+
+def _restrict(qemu_regs):
+    """qemu-aarch64's ID register values -> the same values with only what nbemu implements."""
+    out = {name: 0 for name in ID_REGS}
+    for name in PASSTHROUGH:
+        out[name] = qemu_regs.get(name, 0)
+    for f in FIELDS.values():
+        v = f.get(qemu_regs)
+        if f.signed and v < 0:
+            keep = 0xF
+        else:
+            keep = min(v, f.top)
+        out[f.reg] |= keep << f.lsb
+    return out
+
+
+class CpuModel:
+    def __init__(self, name, midr, ctr, qemu_regs, qemu_hwcap, qemu_hwcap2):
+        """midr, ctr, qemu_regs, qemu_hwcap(2): what qemu-aarch64 7.2 shows for `-cpu name`."""
+        self.name = name
+        self.midr = midr
+        self.ctr = ctr
+        self.qemu_regs = qemu_regs
+        self.qemu_hwcap = qemu_hwcap
+        self.qemu_hwcap2 = qemu_hwcap2
+        self.id_regs = _restrict(qemu_regs)
+        self.features = frozenset(f for f in FEATURES
+                                  if FIELDS[f.field].get(self.id_regs) >= f.level)
+
+    def has(self, feature):
+        return feature is None or feature in self.features
+
+    def hwcaps(self):
+        """(AT_HWCAP, AT_HWCAP2) from the restricted ID registers, by Linux's rules."""
+        hw = HWCAP_CPUID            # EL0 reads of the ID registers are emulated, as Linux does
+        hw2 = 0
+        for f in FIELDS.values():
+            v = f.get(self.id_regs)
+            for level, bits in f.hwcaps.items():
+                if v >= level:
+                    hw |= bits
+            for level, bits in f.hwcaps2.items():
+                if v >= level:
+                    hw2 |= bits
+        return hw, hw2
+
+    def id_space(self):
+        """(op0, op1, CRn, CRm, op2) -> value for the emulated ID registers."""
+        return {ID_REGS[n]: v for n, v in self.id_regs.items()}
+
+    def fingerprint(self):
+        """A short text that differs between models whose decoding differs (for cache keys)."""
+        regs = ','.join(f'{self.id_regs[n]:x}' for n in sorted(self.id_regs))
+        return f'{self.name}:{self.midr:x}:{self.ctr:x}:{regs}'
+
+    def __repr__(self):
+        return f'CpuModel({self.name})'
+
+
+_A_CORE = {PFR0: 0x11, ISAR0: 0x11120, 'ID_AA64DFR0_EL1': 0x6, 'ID_AA64MMFR0_EL1': 0xFF000000}
+MODELS = {m.name: m for m in [
+    CpuModel('cortex-a53', 0x410FD034, 0x84448004, _A_CORE, 0x8FB, 0),
+    CpuModel('cortex-a57', 0x411FD070, 0x8444C004, _A_CORE, 0x8FB, 0),
+    CpuModel('cortex-a72', 0x410FD083, 0x8444C004, _A_CORE, 0x8FB, 0),
+    CpuModel('neoverse-n1', 0x414FD0C1, 0x8444C004,
+             {PFR0: 0x110011, PFR1: 0x20, ISAR0: 0x100010211120, ISAR1: 0x100001,
+              'ID_AA64DFR0_EL1': 0x6, 'ID_AA64MMFR0_EL1': 0xFF000000}, 0x119FFB, 0),
+    # MIDR implementer 0 ("software use"), part 'Q': QEMU's and Unicorn's max
+    CpuModel('max', 0x000F0510, 0x8444C004,
+             {PFR0: 0x1000100110011, PFR1: 0x1000321, 'ID_AA64ZFR0_EL1': 0x110110100110021,
+              'ID_AA64SMFR0_EL1': 0x80F100FD00000000, ISAR0: 0x1021111110212120,
+              ISAR1: 0x11101101211012, 'ID_AA64DFR0_EL1': 0x6,
+              'ID_AA64MMFR0_EL1': 0xFF000000}, 0xECFFFFFB, 0x7F877FFF),
+]}
+DEFAULT_MODEL = 'max'       # qemu-aarch64's default, restricted as above
+
+
+def model(name=None):
+    """The CpuModel called `name` (None: the default). Raises KeyError for an unknown name."""
+    return MODELS[name or DEFAULT_MODEL]
