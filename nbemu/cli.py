@@ -174,17 +174,6 @@ def main(argv=None):
 
 
 def die_by_signal(sig):
-    """End this process with the guest's fatal signal, as qemu-aarch64 does, so a shell sees the
-    same status (128+sig); no host core file is written."""
-    import resource
-    import signal
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
-        os.kill(os.getpid(), sig)
-    except (OSError, ValueError):
-        pass
-    os._exit(128 + sig)
+    """End this process with the guest's fatal signal, as qemu-aarch64 does."""
+    from .emulator import end_host_process
+    end_host_process(128 + sig, sig)

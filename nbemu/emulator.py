@@ -80,11 +80,27 @@ class Emulator:
         return s
 
     def run(self):
-        """Run the guest until it exits; returns its exit status (128+N for a fatal signal N)."""
+        """Run the guest until it exits; returns its exit status (128+N for a fatal signal N).
+        In a host process that a guest fork() created, never returns: the process ends with the
+        guest's status (the code that called run() belongs to the parent)."""
         if self.exit_status is not None:
             return self.exit_status
+        try:
+            self._run()
+        except BaseException:
+            if self.process.forked:
+                import traceback
+                traceback.print_exc()
+                end_host_process(130 if isinstance(sys.exc_info()[1], KeyboardInterrupt) else 1)
+            raise
+        if self.process.forked:
+            end_host_process(self.exit_status, self.term_signal)
+        return self.exit_status
+
+    def _run(self):
         m, p = self.machine, self.process
         sig = p.signals
+        hostsig = p.hostsig
         st = m.stats
         try:
             while True:
@@ -97,10 +113,14 @@ class Emulator:
                         st.syscall_s += time.perf_counter() - t0
                 elif r >= cpu.FIRST_FAULT:
                     sig.fault(r)
-                else:
+                elif r != cpu.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
+                if hostsig.active:
+                    hostsig.drain()
                 if sig.pending:
                     sig.deliver_pending()
+                if sig.saved_mask is not None:
+                    sig.restore_saved_mask()
         except GuestExit as e:
             self.exit_status = e.status
             self.term_signal = e.signal
@@ -110,7 +130,6 @@ class Emulator:
             except Exception:
                 pass
             self.close()
-        return self.exit_status
 
     def close(self):
         """Release host resources (the guest's fds, the background compiler)."""
@@ -126,3 +145,26 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def end_host_process(status, sig=None):
+    """End this host process with the guest's status, or by the guest's fatal signal as
+    qemu-aarch64 does (so a shell or a waiting parent sees the same status; no host core file
+    is written). Used at the end of the CLI and of every forked guest child."""
+    import resource
+    import signal
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+    if sig:
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+            os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + sig)
+    os._exit(status)

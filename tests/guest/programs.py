@@ -83,6 +83,8 @@ PROGRAMS = [
     # munmap+mmap and mremap over code, page-crossing STR/STP into code, memcpy and read(2)
     # into code (tests/test_smc.py)
     _p("smc", small=True),
+    # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
+    _p("fork_pipe"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -4,6 +4,7 @@ import os
 from ..memory import PAGE_SIZE, OutOfGuestMemory
 from . import abi
 from .fs import FdTable, OpenFile
+from .hostsig import HostSignals
 from .signals import TRAMPOLINE_CODE, Signals
 
 
@@ -45,6 +46,11 @@ class Process:
                 continue            # the host fd is closed: so is the guest's
             self.fds.install_at(gfd, OpenFile(h))
         self.signals = Signals(self)
+        self.hostsig = HostSignals(self)
+        self.forked = False         # this host process is a guest fork() child (see fork.py)
+        self.vfork_done_fd = None   # a vfork child's end of the pipe its parent waits on
+        # how execve re-runs nbemu: the command line up to the program (cli.py sets it)
+        self.exec_command = None
         self._map_trampoline()
 
     def _map_trampoline(self):

@@ -11,15 +11,17 @@ import resource
 import struct
 import time
 
-from nbemu.core.cpu import OFF_X
+from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
-from . import abi, fs, mm, signals  # noqa: F401  (registers their syscalls)
+from . import abi, fs, mm, signals, fork  # noqa: F401  (registers their syscalls)
 from .fs import Errno
+from .hostsig import Interrupted
 from .signals import GuestExit
 from .sysnums import NAMES
 from .table import NORETURN, TABLE, syscall
 
 _X = OFF_X // 8
+_PC = OFF_PC // 8
 M64 = 2**64 - 1
 
 
@@ -54,6 +56,17 @@ def handle(p):
         ret = ent.fn(p, *args)
     except GuestExit:
         raise
+    except Interrupted as e:
+        if e.restartable and p.signals.restarts():
+            # -ERESTARTSYS under a SA_RESTART handler: the signal frame returns to the svc
+            # itself, with x0 still holding the first argument
+            r[_PC] = int(r[_PC]) - 4
+            if p.strace:
+                p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)}) = '
+                               f'-1 errno=513 (To be restarted)\n')
+                p.strace.flush()
+            return
+        ret = -errno.EINTR
     except GuestFault:
         ret = -errno.EFAULT
     except (Errno, OSError) as e:
@@ -261,16 +274,6 @@ def sys_getsid(p, pid):
 @syscall('setsid', '')
 def sys_setsid(p):
     return os.setsid()
-
-
-@syscall('wait4', 'dpdp')
-def sys_wait4(p, pid, status, options, ru):
-    return -errno.ECHILD
-
-
-@syscall('waitid', 'ddpdp')
-def sys_waitid(p, idtype, i, info, options, ru):
-    return -errno.ECHILD
 
 
 @syscall('personality', 'x')
@@ -570,14 +573,8 @@ def sys_futex(p, uaddr, op, val, timeout, uaddr2, val3):
     return -errno.ENOSYS
 
 
-# ----- things a single-process emulator cannot do (yet) -----
-def _unsupported(name, fmt):
-    def fn(p, *a):
-        p.log_unimp(f'unsupported syscall {name}')
-        return -errno.ENOSYS
-    syscall(name, fmt)(fn)
-
-
-for _name, _fmt in (('clone', 'xppxp'), ('clone3', 'pu'), ('execve', 'spp'),
-                    ('execveat', 'fsppx')):
-    _unsupported(_name, _fmt)
+# ----- clone3: glibc falls back to clone on ENOSYS -----
+@syscall('clone3', 'pu')
+def sys_clone3(p, args, size):
+    p.log_unimp('clone3 is not implemented (glibc falls back to clone)')
+    return -errno.ENOSYS
