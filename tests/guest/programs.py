@@ -85,6 +85,9 @@ PROGRAMS = [
     _p("smc", small=True),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
+    # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
+    # qemu-aarch64 can only do through binfmt_misc: tests/test_linux_syscalls.py runs them
+    _p("execve", args=[TMPDIR_PLACEHOLDER]),
 ]
 
 # Informational: executed guest instructions, measured with

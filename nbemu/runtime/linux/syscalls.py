@@ -13,7 +13,7 @@ import time
 
 from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
-from . import abi, fs, mm, signals, fork  # noqa: F401  (registers their syscalls)
+from . import abi, fs, mm, signals, fork, execve  # noqa: F401  (registers their syscalls)
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
