@@ -88,6 +88,9 @@ PROGRAMS = [
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
     # qemu-aarch64 can only do through binfmt_misc: tests/test_linux_syscalls.py runs them
     _p("execve", args=[TMPDIR_PLACEHOLDER]),
+    # SIGALRM from setitimer, alarm and timer_create to a handler; EINTR and SA_RESTART of
+    # pause, nanosleep, read, poll; poll and select on a pipe; then a default SIGALRM kills it
+    _p("alarm", exit_status=128 + 14, signal=14),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -125,7 +125,11 @@ class HostSignals:
 
     def _arrived(self, sig):
         s = self.p.signals
-        if sig == abi.SIGCHLD:
+        timers = getattr(self.p, 'timers', None)
+        info = timers.info_for(sig) if timers is not None else None
+        if info is not None:
+            pass                    # a POSIX timer's signal: SI_TIMER with its sigev_value
+        elif sig == abi.SIGCHLD:
             info = _child_info()
         elif sig == abi.SIGALRM and self.itimer_real:
             info = _siginfo(sig, abi.SI_KERNEL)

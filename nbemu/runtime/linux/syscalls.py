@@ -13,12 +13,13 @@ import time
 
 from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
-from . import abi, fs, mm, signals, fork, execve  # noqa: F401  (registers their syscalls)
+from . import abi, fs, mm, signals, fork, execve, timers, poll, xattr  # noqa: F401  (registers their syscalls)
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
 from .sysnums import NAMES
 from .table import NORETURN, TABLE, syscall
+from .timers import _read_ts
 
 _X = OFF_X // 8
 _PC = OFF_PC // 8
@@ -506,33 +507,6 @@ def sys_gettimeofday(p, tv, tz):
         p.mem.write(tv, abi.pack_timeval(time.time_ns()))
     if tz:
         p.mem.write(tz, bytes(8))
-    return 0
-
-
-def _read_ts(p, addr):
-    s, ns = abi.unpack_timespec(p.mem.read(addr, 16))
-    if s < 0 or not 0 <= ns < 1_000_000_000:
-        raise Errno(errno.EINVAL)
-    return s * 1_000_000_000 + ns
-
-
-@syscall('nanosleep', 'pp')
-def sys_nanosleep(p, req, rem):
-    ns = _read_ts(p, req)
-    time.sleep(ns / 1e9)
-    return 0
-
-
-@syscall('clock_nanosleep', 'dxpp')
-def sys_clock_nanosleep(p, clk, flags, req, rem):
-    clk = _clock(clk)
-    if clk in (abi.CLOCK_PROCESS_CPUTIME_ID,):
-        return -errno.EINVAL
-    ns = _read_ts(p, req)
-    if flags & abi.TIMER_ABSTIME:
-        ns -= time.clock_gettime_ns(clk)
-    if ns > 0:
-        time.sleep(ns / 1e9)
     return 0
 
 
