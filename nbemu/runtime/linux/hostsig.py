@@ -174,6 +174,24 @@ class HostSignals:
         if self.p.signals.deliverable():
             raise Interrupted(restartable)
 
+    def close(self):
+        """Give the host process back its own signal handling (an embedded emulator ends but
+        its host goes on)."""
+        for sig in list(self.forwarded):
+            try:
+                _hs.signal(sig, _default_host_action(sig))
+            except (ValueError, OSError):
+                pass
+        self.forwarded.clear()
+        if self.r is not None:
+            try:
+                _hs.set_wakeup_fd(-1)
+            except ValueError:
+                pass
+            for fd in (self.r, self.w):
+                os.close(fd)
+            self.r = self.w = None
+
     # ----- fork -----
     def after_fork_child(self):
         """The child shares the parent's pipe: give it its own. Linux clears the child's

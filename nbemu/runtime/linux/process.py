@@ -72,6 +72,7 @@ class Process:
             self.unimp.flush()
 
     def close(self):
+        self.hostsig.close()
         self.fds.close_all()
         if self.cwd_fd is not None:
             try:
