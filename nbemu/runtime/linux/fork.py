@@ -147,8 +147,10 @@ def _reap_loop(p, try_once, options):
         # as Linux's do_wait: a child that is ready wins over a pending signal
         p.hostsig.check(restartable=True)
         # the child may have exited between the look and the sleep: SIGCHLD then is already
-        # in the wakeup pipe, so the sleep returns at once
-        p.hostsig.wait(timeout_ms=None if p.hostsig.active else 50, interrupt=False)
+        # in the wakeup pipe, so the sleep returns at once. A guest that ignores SIGCHLD gets
+        # no SIGCHLD (the kernel reaps for it), so then look again every 50 ms.
+        hears = abi.SIGCHLD in p.hostsig.forwarded
+        p.hostsig.wait(timeout_ms=None if hears else 50, interrupt=False)
 
 
 @syscall('wait4', 'dpxp')
