@@ -102,8 +102,9 @@ class Signals:
     def restore_saved_mask(self):
         """After the syscall that set a temporary mask: no frame took the saved mask."""
         if self.saved_mask is not None:
-            self.mask = self.saved_mask
+            old, self.mask = self.mask, self.saved_mask
             self.saved_mask = None
+            self.p.hostsig.mask_changed(old, self.mask)
 
     def deliver_pending(self):
         """Deliver every pending unblocked signal (after a syscall). May raise GuestExit."""
@@ -388,7 +389,6 @@ def with_temporary_mask(p, mask, wait):
     finally:
         if not s.deliverable():
             s.restore_saved_mask()
-            p.hostsig.mask_changed(mask, s.mask)
 
 
 @syscall('rt_sigtimedwait', 'pppu')
@@ -445,8 +445,18 @@ def _send(p, sig):
 @syscall('kill', 'dS')
 def sys_kill(p, pid, sig):
     pid, sig = _s32(pid), _s32(sig)
-    if pid in (p.pid, 0, -1) or pid == -os.getpgrp():
+    if pid in (p.pid, -1):
+        # -1 ("every process we may signal") stays within the guest itself: on a host where
+        # the emulator runs as root it would reach every process of the machine
         return _send(p, sig)
+    if pid == 0 or pid == -os.getpgrp():
+        from .hostsig import NEVER_FORWARDED
+        if abi.SIGCHLD not in p.hostsig.needed or sig in NEVER_FORWARDED:
+            # no guest children (or a signal the emulator keeps for its own faults): the
+            # group the guest can see is itself
+            return _send(p, sig)
+        # the group holds the guest's forked children: the host delivers to all, this
+        # process included (forwarded back to the guest, or its default action by the kernel)
     os.kill(pid, sig)
     return 0
 
