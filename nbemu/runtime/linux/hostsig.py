@@ -28,6 +28,9 @@ POLL_BUDGET = 1 << 16       # TBs between two looks at the pipe while signals ar
 
 # raised by the emulator's own faults (delivered from machine exits) or uncatchable
 NEVER_FORWARDED = {abi.SIGKILL, abi.SIGSTOP, abi.SIGSEGV, abi.SIGBUS, abi.SIGILL, 8, 5}
+# the host glibc's own (SIGCANCEL, SIGSETXID): Python refuses them and only the host's threads
+# library sends them; a guest blocking them (posix_spawn blocks all) needs nothing from the host
+HOST_RESERVED = {32, 33}
 CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 4, 5, 6
 
 
@@ -71,7 +74,7 @@ class HostSignals:
 
     def sync(self, sig):
         """Make the host disposition of sig follow the guest's action and mask."""
-        if sig in NEVER_FORWARDED or not 1 <= sig < _hs.NSIG:
+        if sig in NEVER_FORWARDED or sig in HOST_RESERVED or not 1 <= sig < _hs.NSIG:
             return
         s = self.p.signals
         h = s.actions[sig].handler
