@@ -731,3 +731,46 @@ def test_execve_runs_programs_under_nbemu(qemu, cache_dir, tmp_path):
                       env={'PATH': '/usr/bin:/bin'})
     assert r.returncode == 0, r.stderr.decode(errors='replace')
     assert r.stdout == want
+
+
+# ----- timers and interrupted sleeps (in this process: the guest's timers are the host's) -----
+def test_setitimer_interrupts_nanosleep_and_wait4(g):
+    act = struct.pack('<QQQQ', 0x401000, abi.SA_SIGINFO, 0, 0)
+    assert g.call('rt_sigaction', abi.SIGALRM, g.alloc(32, act), 0, 8) == 0
+    it = g.alloc(32, struct.pack('<qqqq', 0, 0, 0, 20000))           # one shot in 20 ms
+    cur = g.alloc(32)
+    assert g.call('setitimer', 0, it, 0) == 0
+    assert g.call('getitimer', 0, cur) == 0
+    assert 0 < struct.unpack('<qqqq', g.mem.read(cur, 32))[3] <= 20000
+    req, rem = g.alloc(16, abi.pack_timespec(5 * 10**9)), g.alloc(16)
+    t0 = time.monotonic()
+    assert g.call('nanosleep', req, rem) == -errno.EINTR
+    assert time.monotonic() - t0 < 4
+    left = abi.unpack_timespec(g.mem.read(rem, 16))
+    assert 4 <= left[0] <= 5
+    assert abi.SIGALRM in g.p.signals.pending
+    info = g.p.signals.pending.pop(abi.SIGALRM)
+    assert struct.unpack_from('<iii', info) == (abi.SIGALRM, 0, abi.SI_KERNEL)
+    # the blocked signal stays pending instead of interrupting
+    assert g.call('rt_sigprocmask', abi.SIG_BLOCK, g.alloc(8, struct.pack('<Q', 1 << 13)), 0,
+                  8) == 0
+    assert g.call('setitimer', 0, it, 0) == 0
+    assert g.call('nanosleep', g.alloc(16, abi.pack_timespec(100 * 10**6)), 0) == 0
+    g.p.hostsig.drain()
+    assert abi.SIGALRM in g.p.signals.pending
+    assert g.call('wait4', -1, 0, 0, 0) == -errno.ECHILD
+
+
+def test_host_signal_handling_restored_on_close(tmp_path):
+    import signal
+    before = signal.getsignal(signal.SIGUSR1)
+    guest = Guest(tmp_path)
+    act = struct.pack('<QQQQ', 0x401000, 0, 0, 0)
+    assert guest.call('rt_sigaction', abi.SIGUSR1, guest.alloc(32, act), 0, 8) == 0
+    assert signal.getsignal(signal.SIGUSR1) is not before
+    os.kill(os.getpid(), signal.SIGUSR1)        # forwarded, not fatal
+    guest.p.hostsig.drain()
+    assert abi.SIGUSR1 in guest.p.signals.pending
+    guest.close()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert signal.set_wakeup_fd(-1) == -1
