@@ -53,7 +53,9 @@ class HostSignals:
         self.p = proc
         self.r = self.w = None
         self.forwarded = set()      # host signals whose handler is ours
-        self.needed = set()         # forwarded whatever the guest's disposition (SIGCHLD)
+        # forwarded whatever the guest's disposition: SIGCHLD (wait4 sleeps on it) and the
+        # signals of the guest's timers
+        self.needed = set()
         self.itimer_real = False    # our ITIMER_REAL is armed: its SIGALRM is SI_KERNEL
 
     @property
@@ -200,7 +202,7 @@ class HostSignals:
         """The child shares the parent's pipe: give it its own. Linux clears the child's
         pending signals and timers (the host kernel did the same for the host ones)."""
         self.itimer_real = False
-        self.needed.discard(abi.SIGCHLD)
+        self.needed.clear()         # no children yet, and the timers were not inherited
         if self.r is not None:
             for fd in (self.r, self.w):
                 os.close(fd)

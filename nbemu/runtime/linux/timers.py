@@ -22,6 +22,7 @@ from .hostsig import Interrupted
 from .table import syscall
 
 ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
+ITIMER_SIGNAL = {ITIMER_REAL: abi.SIGALRM, ITIMER_VIRTUAL: abi.SIGVTALRM, ITIMER_PROF: abi.SIGPROF}
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 SI_TIMER = -2
 TIMER_ABSTIME = 1
@@ -108,6 +109,11 @@ def sys_setitimer(p, which, new, old):
         interval, value = _tv_to_s(isec, iusec), _tv_to_s(vsec, vusec)
     else:                           # Linux treats a NULL new value as zero (disarm)
         interval = value = 0.0
+    if value > 0:
+        # the emulator hears its timers' signals even when the guest leaves them at their
+        # default: then the guest dies through the emulator (its exit, -strace, --stats), as
+        # under qemu, rather than by the kernel
+        p.hostsig.need(ITIMER_SIGNAL[which])
     prev = _hs.setitimer(which, value, interval)
     if which == ITIMER_REAL:
         p.hostsig.itimer_real = value > 0
@@ -142,6 +148,8 @@ def sys_timer_create(p, clk, sevp, idp):
         return -errno.EINVAL
     if notify == SIGEV_SIGNAL and not 1 <= signo <= abi.NSIG:
         return -errno.EINVAL
+    if notify == SIGEV_SIGNAL:
+        p.hostsig.need(signo)           # as for setitimer
     sev = bytearray(64)             # struct sigevent: the same 64 bytes on every 64-bit Linux
     struct.pack_into('<Qii', sev, 0, value or 0, signo, notify)
     out = ctypes.c_int(0)
