@@ -72,6 +72,9 @@ class Process:
             self.unimp.flush()
 
     def close(self):
+        timers = getattr(self, 'timers', None)      # made by timers.py on first use
+        if timers is not None:
+            timers.close()
         self.hostsig.close()
         self.fds.close_all()
         if self.cwd_fd is not None:

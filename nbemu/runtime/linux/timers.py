@@ -51,11 +51,13 @@ def _host_syscall(name, *args):
 
 
 class Timers:
-    """The guest's POSIX timers: host timer id -> (signal, sigev_value) for the siginfo."""
+    """The guest's timers: POSIX ones (host timer id -> (signal or None, sigev_value), for the
+    siginfo) and the interval timers it armed."""
 
     def __init__(self, proc):
         self.p = proc
         self.posix = {}
+        self.itimers = set()        # the interval timers the guest armed
 
     def info_for(self, sig):
         """siginfo for a POSIX timer's signal (the first timer using it: the host does not tell
@@ -72,7 +74,21 @@ class Timers:
         return None
 
     def after_fork_child(self):
-        self.posix.clear()          # Linux: POSIX timers are not inherited
+        self.posix.clear()          # Linux: POSIX timers are not inherited, nor itimers
+        self.itimers.clear()
+
+    def close(self):
+        """The guest process is gone, and so are its timers (an embedded emulator's host goes
+        on, and the CLI still prints its statistics: no stray SIGALRM may reach either)."""
+        for which in self.itimers:
+            _hs.setitimer(which, 0)
+        self.itimers.clear()
+        for tid in list(self.posix):
+            try:
+                _host_syscall('timer_delete', ctypes.c_long(tid))
+            except OSError:
+                pass
+        self.posix.clear()
 
 
 def timers(p):
@@ -109,6 +125,7 @@ def sys_setitimer(p, which, new, old):
         interval, value = _tv_to_s(isec, iusec), _tv_to_s(vsec, vusec)
     else:                           # Linux treats a NULL new value as zero (disarm)
         interval = value = 0.0
+    timers(p).itimers.add(which)
     if value > 0:
         # the emulator hears its timers' signals even when the guest leaves them at their
         # default: then the guest dies through the emulator (its exit, -strace, --stats), as
@@ -156,8 +173,9 @@ def sys_timer_create(p, clk, sevp, idp):
     buf = (ctypes.c_char * 64).from_buffer(sev)
     _host_syscall('timer_create', ctypes.c_long(clk), buf, ctypes.byref(out))
     tid = out.value
-    if notify == SIGEV_SIGNAL:
-        timers(p).posix[tid] = (signo, tid if value is None else value)
+    # SIGEV_NONE timers are kept too (with no signal), so that close() deletes them
+    timers(p).posix[tid] = (signo if notify == SIGEV_SIGNAL else None,
+                            tid if value is None else value)
     try:
         p.mem.write(idp, struct.pack('<i', tid))
     except Exception:
