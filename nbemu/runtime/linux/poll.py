@@ -13,7 +13,7 @@ import struct
 import time
 
 from . import abi
-from .hostsig import Interrupted  # noqa: F401  (raised through to the dispatcher)
+from .hostsig import Interrupted
 from .signals import UNBLOCKABLE, with_temporary_mask
 from .table import syscall
 
