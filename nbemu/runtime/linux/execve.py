@@ -21,7 +21,7 @@ import stat as _stat
 import struct
 
 from . import abi
-from .fs import Errno, read_path, resolve
+from .fs import Errno, proc_special, read_path, resolve
 from .signals import GuestExit
 from .table import syscall
 
@@ -52,6 +52,8 @@ def host_path(p, dirfd, path, flags=0):
         return os.fsencode(os.readlink(f'/proc/self/fd/{of.host}'))
     if path == b'':
         raise Errno(errno.ENOENT)
+    if proc_special(p, path) == 'exe':      # /proc/self/exe is the guest's program
+        return os.fsencode(os.path.abspath(p.exe_path))   # our cwd is not the guest's
     hp, dir_fd = resolve(p, dirfd, path)
     if dir_fd is not None and not hp.startswith(b'/'):
         hp = os.fsencode(os.readlink(f'/proc/self/fd/{dir_fd}')) + b'/' + hp
