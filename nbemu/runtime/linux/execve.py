@@ -53,7 +53,7 @@ def host_path(p, dirfd, path, flags=0):
     if path == b'':
         raise Errno(errno.ENOENT)
     if proc_special(p, path) == 'exe':      # /proc/self/exe is the guest's program
-        return os.fsencode(os.path.abspath(p.exe_path))   # our cwd is not the guest's
+        return os.fsencode(os.path.abspath(p.exe_path))  # the new process starts in the guest's cwd
     hp, dir_fd = resolve(p, dirfd, path)
     if dir_fd is not None and not hp.startswith(b'/'):
         hp = os.fsencode(os.readlink(f'/proc/self/fd/{dir_fd}')) + b'/' + hp
