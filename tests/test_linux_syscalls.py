@@ -726,7 +726,8 @@ def test_execve_runs_programs_under_nbemu(qemu, cache_dir, tmp_path):
     hello, _ = _qemu(qemu, [str(bindir / 'hello')])
     want = (errors + b"child's output through the pipe:\n" + child +
             b'child exited %d\n' % child_status + via_script +
-            b'script exited %d\n' % script_status + b'fds before exec: 1 1\n' + hello)
+            b'script exited %d\n' % script_status + hello + b'execveat child exited 0\n' +
+            b'fds before exec: 1 1\n' + hello)
     r = run_nbemu_cli(['--jit=off', str(bindir / 'execve'), str(tmp_path / 'n'), 'run'],
                       env={'PATH': '/usr/bin:/bin'})
     assert r.returncode == 0, r.stderr.decode(errors='replace')

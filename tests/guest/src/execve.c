@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,17 @@ int main(int argc, char **argv)
     }
     waitpid(pid, &st, 0);
     printf("script exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+
+    /* execveat of an open fd (AT_EMPTY_PATH, as fexecve does) */
+    pid = fork();
+    if (pid == 0) {
+        int fd = open(hello, O_RDONLY);
+        char *const hargv[] = {"hello", NULL};
+        syscall(SYS_execveat, fd, "", hargv, no_env, AT_EMPTY_PATH);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    printf("execveat child exited %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 
     /* a close-on-exec fd is closed in the new program, a plain one stays open */
     int keep = open(bin, O_RDONLY | O_DIRECTORY);
