@@ -775,3 +775,18 @@ def test_host_signal_handling_restored_on_close(tmp_path):
     guest.close()
     assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
     assert signal.set_wakeup_fd(-1) == -1
+
+
+def test_sigtimedwait_waits_for_a_blocked_timer_signal(g):
+    sigset = g.alloc(8, struct.pack('<Q', 1 << (abi.SIGALRM - 1)))
+    assert g.call('rt_sigprocmask', abi.SIG_BLOCK, sigset, 0, 8) == 0
+    zero = g.alloc(16, abi.pack_timespec(0))
+    assert g.call('rt_sigtimedwait', sigset, 0, zero, 8) == -errno.EAGAIN
+    assert g.call('setitimer', 0, g.alloc(32, struct.pack('<qqqq', 0, 0, 0, 30000)), 0) == 0
+    info = g.alloc(128)
+    t0 = time.monotonic()
+    assert g.call('rt_sigtimedwait', sigset, info, g.alloc(16, abi.pack_timespec(5 * 10**9)),
+                  8) == abi.SIGALRM
+    assert time.monotonic() - t0 < 4
+    assert struct.unpack_from('<iii', g.mem.read(info, 12)) == (abi.SIGALRM, 0, abi.SI_KERNEL)
+    assert abi.SIGALRM not in g.p.signals.pending

@@ -17,11 +17,13 @@ import os
 import signal as _hsignal
 import struct
 import sys
+import time
 
 from nbemu.core.cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
 from ..memory import GuestFault
 from . import abi
+from .hostsig import Interrupted
 from .table import NORETURN, syscall
 
 _X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
@@ -393,16 +395,32 @@ def with_temporary_mask(p, mask, wait):
 
 @syscall('rt_sigtimedwait', 'pppu')
 def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
+    """sigwaitinfo/sigtimedwait: take a pending signal of the set, waiting for one (until the
+    timeout: EAGAIN) if none is; a handled signal outside the set ends the wait with EINTR."""
     if sigsetsize != abi.SIGSET_SIZE:
         return -errno.EINVAL
-    want = p.mem.u64(setp)
-    for sig in sorted(p.signals.pending):
-        if want & bit(sig):
-            info = p.signals.pending.pop(sig)
-            if infop:
-                p.mem.write(infop, info)
-            return sig
-    return -errno.EAGAIN
+    want = p.mem.u64(setp) & ~UNBLOCKABLE
+    deadline = None
+    if tmo:
+        sec, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
+        if sec < 0 or not 0 <= ns < 1_000_000_000:
+            return -errno.EINVAL
+        deadline = time.monotonic() + sec + ns / 1e9
+    s = p.signals
+    while True:
+        p.hostsig.drain()
+        for sig in sorted(s.pending):
+            if want & bit(sig):
+                info = s.pending.pop(sig)
+                if infop:
+                    p.mem.write(infop, info)
+                return sig
+        if s.deliverable():
+            raise Interrupted(False)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if left == 0.0:
+            return -errno.EAGAIN
+        p.hostsig.wait(timeout_ms=None if left is None else left * 1000, interrupt=False)
 
 
 @syscall('sigaltstack', 'pp')
