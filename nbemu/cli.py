@@ -50,6 +50,11 @@ def _parser():
     a('--stats', action='store_true', help='print execution statistics to stderr at exit')
     a('--mem-limit', metavar='size', default='4G', help='guest memory limit (default 4G)')
     a('--precompile', action='store_true', help='build the interpreter into the code cache and exit')
+    # state a guest execve hands to the nbemu that runs the new program (see linux/execve.py)
+    a('--exec-fds', help=argparse.SUPPRESS)
+    a('--exec-sigmask', help=argparse.SUPPRESS)
+    a('--exec-sigign', help=argparse.SUPPRESS)
+    a('--log-append', action='store_true', help=argparse.SUPPRESS)
     a('program', nargs='?')
     a('args', nargs=argparse.REMAINDER)
     return p
@@ -142,7 +147,7 @@ def main(argv=None):
 
     log = sys.stderr
     if opts.logfile and debug:
-        log = open(opts.logfile, 'w')
+        log = open(opts.logfile, 'a' if opts.log_append else 'w')
     from .emulator import Emulator, LoadError
     from .debuglog import attach_debug_logging
     from .stats import format_stats
@@ -153,7 +158,8 @@ def main(argv=None):
                        strace=strace, max_tb_insns=1 if opts.one_insn else None,
                        stack_size=stack_size, log_unimp=log if 'unimp' in debug else None,
                        hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync,
-                       cache_limit=cache_limit, cpu=opts.cpu)
+                       cache_limit=cache_limit, exec_options=_exec_options(opts),
+                       exec_replaces_host=True, cpu=opts.cpu, **_exec_state(opts))
     except LoadError as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)
@@ -171,18 +177,35 @@ def main(argv=None):
     return status
 
 
+def _exec_options(opts):
+    """The options a program the guest execve's runs with, beyond the Emulator's own."""
+    out = []
+    if opts.cpu:
+        out += ['-cpu', opts.cpu]
+    if opts.debug:
+        out += ['-d', opts.debug]
+    if opts.logfile:
+        out += ['-D', os.path.abspath(opts.logfile), '--log-append']
+    if opts.strace:
+        out.append('-strace')
+    if opts.one_insn:
+        out.append('-one-insn-per-tb')
+    if opts.stats:
+        out.append('--stats')
+    return out
+
+
+def _exec_state(opts):
+    def nums(text):
+        return [int(x) for x in text.split(',') if x and x != '-']
+    if opts.exec_fds is None:
+        return {}
+    return {'inherit_fds': nums(opts.exec_fds),
+            'sigmask': int(opts.exec_sigmask or '0', 0),
+            'sig_ignored': nums(opts.exec_sigign or '')}
+
+
 def die_by_signal(sig):
-    """End this process with the guest's fatal signal, as qemu-aarch64 does, so a shell sees the
-    same status (128+sig); no host core file is written."""
-    import resource
-    import signal
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(sig, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
-        os.kill(os.getpid(), sig)
-    except (OSError, ValueError):
-        pass
-    os._exit(128 + sig)
+    """End this process with the guest's fatal signal, as qemu-aarch64 does."""
+    from .emulator import end_host_process
+    end_host_process(128 + sig, sig)

@@ -17,6 +17,7 @@ from .runtime.linux import syscalls
 from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
 from .runtime.linux.process import Process
+from .runtime.linux import abi
 from .runtime.linux.signals import GuestExit
 from .runtime.memory import DEFAULT_LIMIT, Memory
 
@@ -29,7 +30,8 @@ class Emulator:
     def __init__(self, path, argv=None, env=None, jit='auto', cache_dir=None,
                  mem_limit=DEFAULT_LIMIT, sysroot=None, strace=None, stdin=0, stdout=1, stderr=2,
                  max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
-                 hot_threshold=None, jit_sync=False, cache_limit=None, cpu=None):
+                 hot_threshold=None, jit_sync=False, cache_limit=None, exec_options=(),
+                 exec_replaces_host=False, inherit_fds=None, sigmask=0, sig_ignored=(), cpu=None):
         """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
         'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
         mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
@@ -38,8 +40,13 @@ class Emulator:
         cwd: the guest's initial working directory (default: ours); hot_threshold: TB executions
         before auto mode compiles a TB; jit_sync: compile hot TBs synchronously (deterministic);
         cache_limit: bytes the on-disk code cache may hold (least recently used code goes first);
-        cpu: the CPU model name, as qemu-aarch64's -cpu (None: 'max', restricted to what nbemu
-        implements; nbemu.gen.features.MODELS lists them).
+        exec_options: more nbemu command-line options for a program the guest execve's (the CLI
+        passes -strace, -d, ...); exec_replaces_host: the guest's execve may replace this host
+        process (the CLI; embedded, a host child runs the new program); inherit_fds, sigmask,
+        sig_ignored: the state a guest execve hands over (fds whose host and guest numbers are
+        equal, the signal mask, the ignored signals); cpu: the CPU model name, as qemu-aarch64's
+        -cpu (None: 'max', restricted to what nbemu implements; nbemu.gen.features.MODELS lists
+        them).
         Raises LoadError (one-line message) if the program cannot be loaded."""
         self.path = os.fspath(path)
         if argv is None:
@@ -74,7 +81,17 @@ class Emulator:
                                **({'cache_limit': cache_limit} if cache_limit else {}))
         self.process = Process(self.machine, self.mm, self.program, sysroot=sysroot,
                                strace=strace, log_unimp=log_unimp, stdio=(stdin, stdout, stderr),
-                               cwd=cwd)
+                               cwd=cwd, inherit_fds=inherit_fds)
+        p = self.process
+        p.exec_replaces_host = exec_replaces_host
+        p.exec_command = exec_command(jit=jit, cache_dir=self.machine.cache_dir, sysroot=sysroot,
+                                      mem_limit=mem_limit, stack_size=stack_size,
+                                      hot_threshold=hot_threshold, jit_sync=jit_sync,
+                                      cache_limit=cache_limit, extra=exec_options)
+        p.signals.mask = sigmask
+        for s in sig_ignored:
+            p.signals.actions[s].handler = abi.SIG_IGN
+        p.hostsig.sync_all()
         st = self.machine.state
         st['sp'] = self.program.sp
         st['pc'] = self.program.entry
@@ -88,11 +105,27 @@ class Emulator:
         return s
 
     def run(self):
-        """Run the guest until it exits; returns its exit status (128+N for a fatal signal N)."""
+        """Run the guest until it exits; returns its exit status (128+N for a fatal signal N).
+        In a host process that a guest fork() created, never returns: the process ends with the
+        guest's status (the code that called run() belongs to the parent)."""
         if self.exit_status is not None:
             return self.exit_status
+        try:
+            self._run()
+        except BaseException:
+            if self.process.forked:
+                import traceback
+                traceback.print_exc()
+                end_host_process(130 if isinstance(sys.exc_info()[1], KeyboardInterrupt) else 1)
+            raise
+        if self.process.forked:
+            end_host_process(self.exit_status, self.term_signal)
+        return self.exit_status
+
+    def _run(self):
         m, p = self.machine, self.process
         sig = p.signals
+        hostsig = p.hostsig
         st = m.stats
         try:
             while True:
@@ -105,10 +138,14 @@ class Emulator:
                         st.syscall_s += time.perf_counter() - t0
                 elif r >= cpu.FIRST_FAULT:
                     sig.fault(r)
-                else:
+                elif r != cpu.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
+                if hostsig.active:
+                    hostsig.drain()
                 if sig.pending:
                     sig.deliver_pending()
+                if sig.saved_mask is not None:
+                    sig.restore_saved_mask()
         except GuestExit as e:
             self.exit_status = e.status
             self.term_signal = e.signal
@@ -118,7 +155,6 @@ class Emulator:
             except Exception:
                 pass
             self.close()
-        return self.exit_status
 
     def close(self):
         """Release host resources (the guest's fds, the background compiler)."""
@@ -134,3 +170,49 @@ class Emulator:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def exec_command(jit, cache_dir, sysroot, mem_limit, stack_size, hot_threshold, jit_sync,
+                 cache_limit, extra):
+    """The command line that runs this nbemu again with the same options, up to the program
+    (the guest's execve appends its own). -E: the guest's environment becomes the new host
+    process's, and PYTHON* variables in it are the guest's business, not this Python's."""
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    launcher = (f'import sys; sys.path.insert(0, {pkg_parent!r}); '
+                'from nbemu.cli import main; sys.exit(main())')
+    cmd = [sys.executable, '-E', '-c', launcher, '--jit', jit,
+           '--cache-dir', os.path.abspath(cache_dir), '--mem-limit', str(mem_limit)]
+    if sysroot:
+        cmd += ['-L', os.path.abspath(sysroot)]
+    if stack_size:
+        cmd += ['-s', str(stack_size)]
+    if hot_threshold is not None:
+        cmd += ['--jit-threshold', str(hot_threshold)]
+    if jit_sync:
+        cmd.append('--jit-sync')
+    if cache_limit:
+        cmd += ['--cache-size', str(cache_limit)]
+    return cmd + list(extra)
+
+
+def end_host_process(status, sig=None):
+    """End this host process with the guest's status, or by the guest's fatal signal as
+    qemu-aarch64 does (so a shell or a waiting parent sees the same status; no host core file
+    is written). Used at the end of the CLI and of every forked guest child."""
+    import resource
+    import signal
+    for f in (sys.stdout, sys.stderr):
+        try:
+            f.flush()
+        except Exception:
+            pass
+    if sig:
+        try:
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+            signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [sig])
+            os.kill(os.getpid(), sig)
+        except (OSError, ValueError):
+            pass
+        os._exit(128 + sig)
+    os._exit(status)

@@ -650,3 +650,143 @@ def test_fault_with_handler_and_without(g):
     assert g.call('rt_sigaction', abi.SIGSEGV, g.alloc(32, act), 0, 8) == 0
     with pytest.raises(GuestExit):
         g.p.signals.fault(cpu.EXIT_SEGV)
+
+
+# ----- xattr: the host's answers, not ENOSYS -----
+def _host_errno(fn, *args, **kw):
+    try:
+        fn(*args, **kw)
+    except OSError as e:
+        return -e.errno
+    return 0
+
+
+def test_xattr_family_passes_through(g, tmp_path):
+    f = tmp_path / 'x.txt'
+    f.write_text('data')
+    os.symlink('x.txt', tmp_path / 'link')
+    path, link = g.cstr('x.txt'), g.cstr('link')
+    name, missing = g.cstr('user.nbemu'), g.cstr('user.missing')
+    buf = g.alloc(256)
+    want = _host_errno(os.getxattr, f, 'user.missing')
+    assert want in (-errno.ENODATA, -errno.ENOTSUP)
+    assert g.call('getxattr', path, missing, buf, 256) == want
+    assert g.call('lgetxattr', link, missing, buf, 256) == want
+    if want == -errno.ENOTSUP:
+        return                  # the host file system has no user xattrs: ENOTSUP it is
+    val = g.alloc(8, b'value')
+    assert g.call('setxattr', path, name, val, 5, 0) == 0
+    assert g.call('setxattr', path, name, val, 5, 1) == -errno.EEXIST      # XATTR_CREATE
+    assert g.call('getxattr', path, name, 0, 0) == 5                      # the size needed
+    assert g.call('getxattr', path, name, buf, 2) == -errno.ERANGE
+    assert g.call('getxattr', path, name, buf, 256) == 5
+    assert g.mem.read(buf, 5) == b'value'
+    # on the link itself, not its target (Linux allows no user.* attributes on symlinks)
+    assert g.call('lgetxattr', link, name, buf, 256) == _host_errno(
+        os.getxattr, tmp_path / 'link', 'user.nbemu', follow_symlinks=False)
+    fd = g.call('openat', AT_FDCWD, path, O_RDWR, 0)
+    assert g.call('fgetxattr', fd, name, buf, 256) == 5
+    n = g.call('listxattr', path, buf, 256)
+    assert n > 0 and b'user.nbemu\0' in g.mem.read(buf, n)
+    assert g.call('flistxattr', fd, buf, 256) == n
+    assert g.call('llistxattr', path, buf, 256) == n
+    assert g.call('fsetxattr', fd, g.cstr('user.two'), val, 3, 0) == 0
+    assert os.getxattr(f, 'user.two') == b'val'
+    assert g.call('fremovexattr', fd, g.cstr('user.two')) == 0
+    assert g.call('removexattr', path, name) == 0
+    assert g.call('lremovexattr', path, name) == -errno.ENODATA
+    assert g.call('getxattr', path, name, buf, 256) == -errno.ENODATA
+    assert g.call('getxattr', g.cstr('nonexistent'), name, buf, 256) == -errno.ENOENT
+    g.call('close', fd)
+
+
+# ----- execve: the successful part of tests/guest/src/execve.c, against qemu running the
+# programs it execs directly (qemu-aarch64 itself cannot execve an AArch64 program without
+# binfmt_misc) -----
+def _qemu(qemu, args, env=None, argv0=None):
+    import subprocess
+    cmd = [qemu] + (['-0', argv0] if argv0 else []) + args
+    r = subprocess.run(cmd, capture_output=True, env=env or {}, stdin=subprocess.DEVNULL)
+    return r.stdout, r.returncode
+
+
+def test_execve_runs_programs_under_nbemu(qemu, cache_dir, tmp_path):
+    from conftest import run_nbemu_cli
+    bindir = GUEST / 'bin'
+    (tmp_path / 'q').mkdir()
+    (tmp_path / 'n').mkdir()
+    errors, status = _qemu(qemu, [str(bindir / 'execve'), str(tmp_path / 'q')])
+    assert status == 0
+    child, child_status = _qemu(qemu, [str(bindir / 'argv_env'), 'one', 'two words'],
+                                env={'NBEMU_TEST': 'from execve', 'OTHER': '1'},
+                                argv0='argv_env')
+    script = str(tmp_path / 'n' / 'script2')
+    via_script, script_status = _qemu(qemu, [str(bindir / 'argv_env'), '-x', script, 'extra'],
+                                      argv0=str(bindir / 'argv_env'))
+    hello, _ = _qemu(qemu, [str(bindir / 'hello')])
+    want = (errors + b"child's output through the pipe:\n" + child +
+            b'child exited %d\n' % child_status + via_script +
+            b'script exited %d\n' % script_status + hello + b'execveat child exited 0\n' +
+            b'fds before exec: 1 1\n' + hello)
+    r = run_nbemu_cli(['--jit=off', str(bindir / 'execve'), str(tmp_path / 'n'), 'run'],
+                      env={'PATH': '/usr/bin:/bin'})
+    assert r.returncode == 0, r.stderr.decode(errors='replace')
+    assert r.stdout == want
+
+
+# ----- timers and interrupted sleeps (in this process: the guest's timers are the host's) -----
+def test_setitimer_interrupts_nanosleep_and_wait4(g):
+    act = struct.pack('<QQQQ', 0x401000, abi.SA_SIGINFO, 0, 0)
+    assert g.call('rt_sigaction', abi.SIGALRM, g.alloc(32, act), 0, 8) == 0
+    it = g.alloc(32, struct.pack('<qqqq', 0, 0, 0, 20000))           # one shot in 20 ms
+    cur = g.alloc(32)
+    assert g.call('setitimer', 0, it, 0) == 0
+    assert g.call('getitimer', 0, cur) == 0
+    assert 0 < struct.unpack('<qqqq', g.mem.read(cur, 32))[3] <= 20000
+    req, rem = g.alloc(16, abi.pack_timespec(5 * 10**9)), g.alloc(16)
+    t0 = time.monotonic()
+    assert g.call('nanosleep', req, rem) == -errno.EINTR
+    assert time.monotonic() - t0 < 4
+    left = abi.unpack_timespec(g.mem.read(rem, 16))
+    assert 4 <= left[0] <= 5
+    assert abi.SIGALRM in g.p.signals.pending
+    info = g.p.signals.pending.pop(abi.SIGALRM)
+    assert struct.unpack_from('<iii', info) == (abi.SIGALRM, 0, abi.SI_KERNEL)
+    # the blocked signal stays pending instead of interrupting
+    assert g.call('rt_sigprocmask', abi.SIG_BLOCK, g.alloc(8, struct.pack('<Q', 1 << 13)), 0,
+                  8) == 0
+    assert g.call('setitimer', 0, it, 0) == 0
+    assert g.call('nanosleep', g.alloc(16, abi.pack_timespec(100 * 10**6)), 0) == 0
+    g.p.hostsig.drain()
+    assert abi.SIGALRM in g.p.signals.pending
+    assert g.call('wait4', -1, 0, 0, 0) == -errno.ECHILD
+
+
+def test_host_signal_handling_restored_on_close(tmp_path):
+    import signal
+    before = signal.getsignal(signal.SIGUSR1)
+    guest = Guest(tmp_path)
+    act = struct.pack('<QQQQ', 0x401000, 0, 0, 0)
+    assert guest.call('rt_sigaction', abi.SIGUSR1, guest.alloc(32, act), 0, 8) == 0
+    assert signal.getsignal(signal.SIGUSR1) is not before
+    os.kill(os.getpid(), signal.SIGUSR1)        # forwarded, not fatal
+    guest.p.hostsig.drain()
+    assert abi.SIGUSR1 in guest.p.signals.pending
+    guest.close()
+    assert signal.getsignal(signal.SIGUSR1) == signal.SIG_DFL
+    assert signal.set_wakeup_fd(-1) == -1
+
+
+def test_sigtimedwait_waits_for_a_blocked_timer_signal(g):
+    sigset = g.alloc(8, struct.pack('<Q', 1 << (abi.SIGALRM - 1)))
+    assert g.call('rt_sigprocmask', abi.SIG_BLOCK, sigset, 0, 8) == 0
+    zero = g.alloc(16, abi.pack_timespec(0))
+    assert g.call('rt_sigtimedwait', sigset, 0, zero, 8) == -errno.EAGAIN
+    assert g.call('setitimer', 0, g.alloc(32, struct.pack('<qqqq', 0, 0, 0, 30000)), 0) == 0
+    info = g.alloc(128)
+    t0 = time.monotonic()
+    assert g.call('rt_sigtimedwait', sigset, info, g.alloc(16, abi.pack_timespec(5 * 10**9)),
+                  8) == abi.SIGALRM
+    assert time.monotonic() - t0 < 4
+    assert struct.unpack_from('<iii', g.mem.read(info, 12)) == (abi.SIGALRM, 0, abi.SI_KERNEL)
+    assert abi.SIGALRM not in g.p.signals.pending

@@ -63,6 +63,9 @@ class Machine:
         self.stats = Stats()
         self.on_translate = on_translate    # hook(TranslatedTB): -d in_asm, op
         self.on_tb_exec = None              # hook(pc) before each TB: -d exec, cpu (slow)
+        # > 0: return EXIT_BUDGET after that many TBs, so that the Linux layer looks for host
+        # signals to forward even while the guest runs without syscalls
+        self.poll_budget = 0
 
     # ----- TB management -----
     def invalidate_pages(self, pages):
@@ -130,7 +133,7 @@ class Machine:
         logged = False
         while True:
             st['exit_reason'] = 0
-            budget = 0
+            budget = self.poll_budget
             if self.on_tb_exec is not None:
                 budget = 1
                 if not logged:
@@ -159,7 +162,8 @@ class Machine:
             elif r == cpu.EXIT_HOT:
                 self._submit_hot(int(st['exit_info'][0]))
             elif r == cpu.EXIT_BUDGET:
-                pass
+                if self.poll_budget and self.on_tb_exec is None:
+                    return r
             elif r == cpu.EXIT_SMC:
                 # stores to translated code on pages exit_info..fault_addr (page addresses)
                 lo = int(st['exit_info'][0]) >> 12
@@ -191,6 +195,13 @@ class Machine:
     @property
     def native_execs(self):
         return int(self.regs[cpu.OFF_NATIVE_EXECS // 8])
+
+    def after_fork_child(self):
+        """In a forked child: the background compiler's thread did not survive the fork and its
+        queue's lock may have been held by it, so drop it (a new one starts when needed). The
+        TBs it had queued stay interpreted, which is correct."""
+        self.bg = None
+        self.lock = threading.Lock()
 
     def close(self):
         if self.bg:

@@ -87,6 +87,14 @@ PROGRAMS = [
     # which take LSE when AT_HWCAP has HWCAP_ATOMICS (qemu's and nbemu's default CPUs do)
     _p("atomics_lse", small=True),
     _p("atomics_outline", small=True),
+    # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
+    _p("fork_pipe"),
+    # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
+    # qemu-aarch64 can only do through binfmt_misc: tests/test_linux_syscalls.py runs them
+    _p("execve", args=[TMPDIR_PLACEHOLDER]),
+    # SIGALRM from setitimer, alarm and timer_create to a handler; EINTR and SA_RESTART of
+    # pause, nanosleep, read, poll; poll and select on a pipe; then a default SIGALRM kills it
+    _p("alarm", exit_status=128 + 14, signal=14),
 ]
 
 # Informational: executed guest instructions, measured with

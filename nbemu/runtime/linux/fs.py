@@ -42,15 +42,18 @@ def _c(fn, *args):
 
 
 class OpenFile:
-    __slots__ = ('host', 'cloexec', 'is_dir', '_path')
+    __slots__ = ('host', 'cloexec', 'is_dir', 'may_block', '_path')
 
     def __init__(self, host, cloexec=False, path=None):
         self.host = host
         self.cloexec = cloexec
         try:
-            self.is_dir = _stat.S_ISDIR(os.fstat(host).st_mode)
+            mode = os.fstat(host).st_mode
         except OSError:
-            self.is_dir = False
+            mode = 0
+        self.is_dir = _stat.S_ISDIR(mode)
+        # pipes, sockets, terminals: a read may wait, and a signal must be able to end it
+        self.may_block = not (_stat.S_ISREG(mode) or _stat.S_ISDIR(mode) or _stat.S_ISBLK(mode))
         self._path = path
 
     @property
@@ -271,10 +274,23 @@ def _writev_from(p, host, vs, offset=None):
     return total
 
 
+def wait_readable(p, of):
+    """Before a read that may block: wait for data beside hostsig's pipe, so that a handled
+    signal interrupts it (EINTR, or a restart under SA_RESTART), as on Linux."""
+    if not (p.hostsig.active and of.may_block):
+        return
+    if fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
+        return
+    poller = select.poll()
+    poller.register(of.host, select.POLLIN)
+    p.hostsig.wait(poller, None, restartable=True)
+
+
 def _read_common(p, fd, buf, count, offset=None):
     of = p.fds.lookup(_s32(fd))
     if count == 0:
         return 0
+    wait_readable(p, of)
     if offset is not None and offset < 0:
         return -errno.EINVAL
     vs = _io_views(p, buf, count, True)
@@ -346,6 +362,7 @@ def _readv_common(p, fd, iov, cnt, offset=None):
     vs, addrs = _iov_views(p, iov, cnt, True)
     if not vs:
         return 0
+    wait_readable(p, of)
     n = _readv_into(p, of.host, vs, offset)
     left = n
     for base, ln in addrs:
@@ -896,55 +913,6 @@ def sys_ioctl(p, fd, req, arg):
         return 0
     p.log_unimp(f'ioctl request {req:#x} on fd {_s32(fd)}')
     return -errno.ENOTTY
-
-
-@syscall('ppoll', 'pdppu')
-def sys_ppoll(p, fds, nfds, tmo, sigmask, sigsetsize):
-    nfds &= 0xFFFFFFFF
-    if nfds > p.fds.max_fds:
-        return -errno.EINVAL
-    raw = bytearray(p.mem.read(fds, 8 * nfds)) if nfds else bytearray()
-    timeout = None
-    if tmo:
-        s, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
-        if s < 0 or not 0 <= ns < 1_000_000_000:
-            return -errno.EINVAL
-        timeout = s * 1000 + (ns + 999_999) // 1_000_000
-    poller = select.poll()
-    hosts = {}
-    ready = 0
-    for i in range(nfds):
-        fd, ev, _ = struct.unpack_from('<ihh', raw, 8 * i)
-        if fd < 0:
-            continue
-        of = p.fds.get(fd)
-        if of is None:
-            struct.pack_into('<h', raw, 8 * i + 6, select.POLLNVAL)
-            ready += 1
-            continue
-        poller.register(of.host, ev & 0xFFFF)
-        hosts.setdefault(of.host, []).append(i)
-    if ready:
-        timeout = 0
-    res = poller.poll(timeout) if hosts else ([] if timeout == 0 else _sleep_ms(timeout))
-    for h, rev in res:
-        for i in hosts.get(h, []):
-            struct.pack_into('<h', raw, 8 * i + 6, rev)
-            ready += 1
-    for h, idx in hosts.items():
-        if not any(h == r[0] for r in res):
-            for i in idx:
-                struct.pack_into('<h', raw, 8 * i + 6, 0)
-    if nfds:
-        p.mem.write(fds, bytes(raw))
-    return ready
-
-
-def _sleep_ms(ms):
-    import time
-    if ms is not None:
-        time.sleep(ms / 1000)
-    return []
 
 
 @syscall('memfd_create', 'sx')

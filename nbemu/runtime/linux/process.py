@@ -4,12 +4,13 @@ import os
 from ..memory import PAGE_SIZE, OutOfGuestMemory
 from . import abi
 from .fs import FdTable, OpenFile
+from .hostsig import HostSignals
 from .signals import TRAMPOLINE_CODE, Signals
 
 
 class Process:
     def __init__(self, machine, mm, program, sysroot=None, strace=None, log_unimp=None,
-                 stdio=(0, 1, 2), cwd=None):
+                 stdio=(0, 1, 2), cwd=None, inherit_fds=None):
         self.machine = machine
         self.mem = mm.mem
         self.regs = machine.regs
@@ -36,6 +37,10 @@ class Process:
         # where the emulator's own messages about the guest go (fatal signals): its stderr
         self.diag_fd = stdio[2] if len(stdio) > 2 and stdio[2] is not None else 2
         self.cwd_fd = os.open(cwd or '.', os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        if inherit_fds is not None:         # re-executed by the guest's execve
+            from .execve import adopt_fds
+            adopt_fds(self.fds, inherit_fds)
+            stdio = ()
         for gfd, hfd in enumerate(stdio):
             if hfd is None:
                 continue
@@ -45,6 +50,12 @@ class Process:
                 continue            # the host fd is closed: so is the guest's
             self.fds.install_at(gfd, OpenFile(h))
         self.signals = Signals(self)
+        self.hostsig = HostSignals(self)
+        self.forked = False         # this host process is a guest fork() child (see fork.py)
+        self.vfork_done_fd = None   # a vfork child's end of the pipe its parent waits on
+        # how execve re-runs nbemu: the command line up to the program (cli.py sets it)
+        self.exec_command = None
+        self.exec_replaces_host = False     # True under the CLI: execve may os.execve us
         self._map_trampoline()
 
     def _map_trampoline(self):
@@ -61,6 +72,10 @@ class Process:
             self.unimp.flush()
 
     def close(self):
+        timers = getattr(self, 'timers', None)      # made by timers.py on first use
+        if timers is not None:
+            timers.close()
+        self.hostsig.close()
         self.fds.close_all()
         if self.cwd_fd is not None:
             try:

@@ -17,11 +17,13 @@ import os
 import signal as _hsignal
 import struct
 import sys
+import time
 
 from nbemu.core.cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
 from ..memory import GuestFault
 from . import abi
+from .hostsig import Interrupted
 from .table import NORETURN, syscall
 
 _X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
@@ -72,6 +74,9 @@ class Signals:
         self.pending = {}           # signo -> siginfo bytes
         self.altstack = (0, abi.SS_DISABLE, 0)
         self.trampoline = 0         # address of the sigreturn trampoline page
+        # the mask the next signal frame records (and rt_sigreturn restores) instead of the
+        # current one: sigsuspend, ppoll and pselect6 run with a temporary mask
+        self.saved_mask = None
         self.stderr = sys.stderr      # flushed before the emulator writes its own messages
 
     # ----- queueing and delivery -----
@@ -82,6 +87,26 @@ class Signals:
 
     def deliverable(self):
         return [s for s in sorted(self.pending) if not self.mask & bit(s)]
+
+    def ignored(self, sig):
+        h = self.actions[sig].handler
+        return h == abi.SIG_IGN or (h == abi.SIG_DFL and sig in abi.IGNORE_SIGNALS)
+
+    def restarts(self):
+        """The signal about to be delivered has a SA_RESTART handler (a -ERESTARTSYS syscall
+        is then re-executed after it, as Linux does)."""
+        ready = self.deliverable()
+        if not ready:
+            return False
+        act = self.actions[ready[0]]
+        return act.handler not in (abi.SIG_DFL, abi.SIG_IGN) and bool(act.flags & abi.SA_RESTART)
+
+    def restore_saved_mask(self):
+        """After the syscall that set a temporary mask: no frame took the saved mask."""
+        if self.saved_mask is not None:
+            old, self.mask = self.mask, self.saved_mask
+            self.saved_mask = None
+            self.p.hostsig.mask_changed(old, self.mask)
 
     def deliver_pending(self):
         """Deliver every pending unblocked signal (after a syscall). May raise GuestExit."""
@@ -185,8 +210,10 @@ class Signals:
         if act.flags & abi.SA_SIGINFO:
             buf[0:len(info)] = info
         o = abi.UC_OFF
+        frame_mask = self.mask if self.saved_mask is None else self.saved_mask
+        self.saved_mask = None
         struct.pack_into('<QQQiiQQ', buf, o, 0, 0, ss_sp, self._sas_flags(int(r[_SP])), 0,
-                         ss_size, self.mask)
+                         ss_size, frame_mask)
         o = abi.UC_OFF + abi.UC_MCONTEXT
         struct.pack_into('<Q31QQQQ', buf, o, fault_addr, *x, int(r[_SP]), pc,
                          int(r[_NZCV]) & 0xF0000000)
@@ -254,7 +281,8 @@ class Signals:
                 import numpy as np
                 r[_V:_V + 64] = np.frombuffer(bytes(buf[o + 16:o + 16 + 512]), dtype=np.uint64)
             o += size
-        self.mask = mask & ~UNBLOCKABLE
+        old, self.mask = self.mask, mask & ~UNBLOCKABLE
+        self.p.hostsig.mask_changed(old, self.mask)
         return NORETURN
 
     def die_bad_frame(self):
@@ -300,6 +328,7 @@ def sys_rt_sigaction(p, sig, act, oact, sigsetsize):
         if new.handler == abi.SIG_IGN or (new.handler == abi.SIG_DFL and
                                           sig in abi.IGNORE_SIGNALS):
             s.pending.pop(sig, None)
+        p.hostsig.sync(sig)
     return 0
 
 
@@ -316,6 +345,7 @@ def sys_rt_sigprocmask(p, how, nset, oset, sigsetsize):
             return -errno.EINVAL
     if oset:
         p.mem.put_u64(oset, s.mask)
+    old = s.mask
     if new is not None:
         if how == abi.SIG_BLOCK:
             s.mask |= new
@@ -324,6 +354,7 @@ def sys_rt_sigprocmask(p, how, nset, oset, sigsetsize):
         else:
             s.mask = new
         s.mask &= ~UNBLOCKABLE & ALL_SIGS
+        p.hostsig.mask_changed(old, s.mask)
     return 0
 
 
@@ -342,32 +373,54 @@ def sys_rt_sigpending(p, setp, sigsetsize):
 def sys_rt_sigsuspend(p, setp, sigsetsize):
     if sigsetsize != abi.SIGSET_SIZE:
         return -errno.EINVAL
-    s = p.signals
     new = p.mem.u64(setp) & ~UNBLOCKABLE
-    if not any(not new & bit(x) for x in s.pending):
-        # nothing can ever arrive in a single-threaded guest with no timers
-        return -errno.EINTR
-    old = s.mask
-    s.mask = new
-    try:
-        s.deliver_pending()
-    finally:
-        s.mask = old
+    with_temporary_mask(p, new, lambda: p.hostsig.wait(restartable=False))
     return -errno.EINTR
+
+
+def with_temporary_mask(p, mask, wait):
+    """Run wait() (which blocks until a signal interrupts it) with the guest's mask replaced,
+    as sigsuspend/ppoll/pselect6 do: the frame of the signal that ends the wait records the
+    old mask, so the handler's return restores it (Emulator.run restores it otherwise)."""
+    s = p.signals
+    s.saved_mask = s.mask
+    s.mask = mask
+    p.hostsig.mask_changed(s.saved_mask, mask)
+    try:
+        return wait()
+    finally:
+        if not s.deliverable():
+            s.restore_saved_mask()
 
 
 @syscall('rt_sigtimedwait', 'pppu')
 def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
+    """sigwaitinfo/sigtimedwait: take a pending signal of the set, waiting for one (until the
+    timeout: EAGAIN) if none is; a handled signal outside the set ends the wait with EINTR."""
     if sigsetsize != abi.SIGSET_SIZE:
         return -errno.EINVAL
-    want = p.mem.u64(setp)
-    for sig in sorted(p.signals.pending):
-        if want & bit(sig):
-            info = p.signals.pending.pop(sig)
-            if infop:
-                p.mem.write(infop, info)
-            return sig
-    return -errno.EAGAIN
+    want = p.mem.u64(setp) & ~UNBLOCKABLE
+    deadline = None
+    if tmo:
+        sec, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
+        if sec < 0 or not 0 <= ns < 1_000_000_000:
+            return -errno.EINVAL
+        deadline = time.monotonic() + sec + ns / 1e9
+    s = p.signals
+    while True:
+        p.hostsig.drain()
+        for sig in sorted(s.pending):
+            if want & bit(sig):
+                info = s.pending.pop(sig)
+                if infop:
+                    p.mem.write(infop, info)
+                return sig
+        if s.deliverable():
+            raise Interrupted(False)
+        left = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if left == 0.0:
+            return -errno.EAGAIN
+        p.hostsig.wait(timeout_ms=None if left is None else left * 1000, interrupt=False)
 
 
 @syscall('sigaltstack', 'pp')
@@ -410,8 +463,18 @@ def _send(p, sig):
 @syscall('kill', 'dS')
 def sys_kill(p, pid, sig):
     pid, sig = _s32(pid), _s32(sig)
-    if pid in (p.pid, 0, -1) or pid == -os.getpgrp():
+    if pid in (p.pid, -1):
+        # -1 ("every process we may signal") stays within the guest itself: on a host where
+        # the emulator runs as root it would reach every process of the machine
         return _send(p, sig)
+    if pid == 0 or pid == -os.getpgrp():
+        from .hostsig import NEVER_FORWARDED
+        if abi.SIGCHLD not in p.hostsig.needed or sig in NEVER_FORWARDED:
+            # no guest children (or a signal the emulator keeps for its own faults): the
+            # group the guest can see is itself
+            return _send(p, sig)
+        # the group holds the guest's forked children: the host delivers to all, this
+        # process included (forwarded back to the guest, or its default action by the kernel)
     os.kill(pid, sig)
     return 0
 

@@ -1,6 +1,8 @@
 """System-call dispatch: the AArch64 Linux syscall table, -strace logging, and the process,
 identity, time and resource syscalls. File syscalls live in fs.py, memory ones in mm.py, signal
-ones in signals.py; importing this module registers them all.
+ones in signals.py, fork/clone/wait in fork.py, execve in execve.py, timers and sleeps in
+timers.py, ppoll/pselect6 in poll.py, extended attributes in xattr.py; importing this module
+registers them all.
 
 Calling convention: number in x8, arguments in x0-x5, result in x0 (negative errno on failure).
 Handlers raise OSError/Errno for errors and GuestFault for bad guest pointers (-> -EFAULT).
@@ -11,15 +13,19 @@ import resource
 import struct
 import time
 
-from nbemu.core.cpu import OFF_X
+from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
-from . import abi, fs, mm, signals  # noqa: F401  (registers their syscalls)
+# importing a module registers its syscalls
+from . import abi, execve, fork, fs, mm, poll, signals, timers, xattr  # noqa: F401
 from .fs import Errno
+from .hostsig import Interrupted
 from .signals import GuestExit
 from .sysnums import NAMES
 from .table import NORETURN, TABLE, syscall
+from .timers import _read_ts
 
 _X = OFF_X // 8
+_PC = OFF_PC // 8
 M64 = 2**64 - 1
 
 
@@ -54,6 +60,17 @@ def handle(p):
         ret = ent.fn(p, *args)
     except GuestExit:
         raise
+    except Interrupted as e:
+        if e.restartable and p.signals.restarts():
+            # -ERESTARTSYS under a SA_RESTART handler: the signal frame returns to the svc
+            # itself, with x0 still holding the first argument
+            r[_PC] = int(r[_PC]) - 4
+            if p.strace:
+                p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)}) = '
+                               f'-1 errno=513 (To be restarted)\n')
+                p.strace.flush()
+            return
+        ret = -errno.EINTR
     except GuestFault:
         ret = -errno.EFAULT
     except (Errno, OSError) as e:
@@ -261,16 +278,6 @@ def sys_getsid(p, pid):
 @syscall('setsid', '')
 def sys_setsid(p):
     return os.setsid()
-
-
-@syscall('wait4', 'dpdp')
-def sys_wait4(p, pid, status, options, ru):
-    return -errno.ECHILD
-
-
-@syscall('waitid', 'ddpdp')
-def sys_waitid(p, idtype, i, info, options, ru):
-    return -errno.ECHILD
 
 
 @syscall('personality', 'x')
@@ -506,33 +513,6 @@ def sys_gettimeofday(p, tv, tz):
     return 0
 
 
-def _read_ts(p, addr):
-    s, ns = abi.unpack_timespec(p.mem.read(addr, 16))
-    if s < 0 or not 0 <= ns < 1_000_000_000:
-        raise Errno(errno.EINVAL)
-    return s * 1_000_000_000 + ns
-
-
-@syscall('nanosleep', 'pp')
-def sys_nanosleep(p, req, rem):
-    ns = _read_ts(p, req)
-    time.sleep(ns / 1e9)
-    return 0
-
-
-@syscall('clock_nanosleep', 'dxpp')
-def sys_clock_nanosleep(p, clk, flags, req, rem):
-    clk = _clock(clk)
-    if clk in (abi.CLOCK_PROCESS_CPUTIME_ID,):
-        return -errno.EINVAL
-    ns = _read_ts(p, req)
-    if flags & abi.TIMER_ABSTIME:
-        ns -= time.clock_gettime_ns(clk)
-    if ns > 0:
-        time.sleep(ns / 1e9)
-    return 0
-
-
 # ----- randomness -----
 @syscall('getrandom', 'pux')
 def sys_getrandom(p, buf, length, flags):
@@ -570,14 +550,8 @@ def sys_futex(p, uaddr, op, val, timeout, uaddr2, val3):
     return -errno.ENOSYS
 
 
-# ----- things a single-process emulator cannot do (yet) -----
-def _unsupported(name, fmt):
-    def fn(p, *a):
-        p.log_unimp(f'unsupported syscall {name}')
-        return -errno.ENOSYS
-    syscall(name, fmt)(fn)
-
-
-for _name, _fmt in (('clone', 'xppxp'), ('clone3', 'pu'), ('execve', 'spp'),
-                    ('execveat', 'fsppx')):
-    _unsupported(_name, _fmt)
+# ----- clone3: glibc falls back to clone on ENOSYS -----
+@syscall('clone3', 'pu')
+def sys_clone3(p, args, size):
+    p.log_unimp('clone3 is not implemented (glibc falls back to clone)')
+    return -errno.ENOSYS
