@@ -12,6 +12,9 @@ small         True if cheap enough (< ~300k guest instructions) to trace
               instruction by instruction (the instruction-count tests)
 hot           True if the program runs loops long enough that --jit=auto must
               compile some of its TBs (millions of instructions in loops)
+jit_all       True to run it under --jit=all as well, which compiles every TB it executes
+              (about 0.3 s of numba per TB): kept to programs whose compiled code takes paths
+              the others do not (faults, signals, longjmp, self-modifying code, LSE, fork)
 exit_status   expected status in shell convention (128+N for signal N)
 signal        expected terminating signal number, or None.  Under Python's
               subprocess a signal death is returncode == -signal
@@ -38,7 +41,7 @@ STDIN_TEXT = (b"hello world\n"
               b"last line without newline")
 
 
-def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False,
+def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False, jit_all=False,
        exit_status=0, signal=None, stderr=""):
     return {
         "name": name,
@@ -48,6 +51,7 @@ def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False,
         "env": dict(env or {}),
         "small": small,
         "hot": hot,
+        "jit_all": jit_all,
         "exit_status": exit_status,
         "signal": signal,
         "stderr": stderr,
@@ -55,18 +59,18 @@ def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False,
 
 
 PROGRAMS = [
-    _p("hello", small=True),
+    _p("hello", jit_all=True, small=True),
     _p("argv_env", args=["alpha", "two words", "", "x=y", "--flag"],
        env={"NBEMU_TEST": "hello", "NBEMU_OTHER": "a=b c", "NOT_NBEMU": "hidden"},
        small=True, exit_status=6),
     _p("argv_env_noargs", binary="argv_env", small=True, exit_status=1),
     _p("fileio", args=[TMPDIR_PLACEHOLDER], small=True),
     _p("malloc_stress", hot=True),
-    _p("qsort", hot=True),
+    _p("qsort", jit_all=True, hot=True),
     _p("strings", hot=True),
     _p("intarith", hot=True, exit_status=114),
     _p("sprintf", small=True),
-    _p("setjmp", small=True),
+    _p("setjmp", jit_all=True, small=True),
     _p("recursion", hot=True, exit_status=47),
     _p("opt_O0", hot=True),
     _p("opt_O3", small=True),
@@ -75,20 +79,20 @@ PROGRAMS = [
     _p("stdin_echo_empty", binary="stdin_echo", stdin=b"", small=True),
     _p("exit_code", small=True, exit_status=42,
        stderr="exit_code: this goes to stderr\n"),
-    _p("illegal", small=True, exit_status=128 + 4, signal=4,
+    _p("illegal", jit_all=True, small=True, exit_status=128 + 4, signal=4,
        stderr=QEMU_SIGILL_STDERR),
-    _p("segv", small=True, exit_status=128 + 11, signal=11,
+    _p("segv", jit_all=True, small=True, exit_status=128 + 11, signal=11,
        stderr=QEMU_SIGSEGV_STDERR),
     # self-modifying / run-time generated code: patched RWX pages, mprotect W^X cycles,
     # munmap+mmap and mremap over code, page-crossing STR/STP into code, memcpy and read(2)
     # into code (tests/test_smc.py)
-    _p("smc", small=True),
+    _p("smc", jit_all=True, small=True),
     # C11 atomics: LSE instructions inline (-march=armv8.1-a), and libgcc's outline helpers,
     # which take LSE when AT_HWCAP has HWCAP_ATOMICS (qemu's and nbemu's default CPUs do)
-    _p("atomics_lse", small=True),
+    _p("atomics_lse", jit_all=True, small=True),
     _p("atomics_outline", small=True),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
-    _p("fork_pipe"),
+    _p("fork_pipe", jit_all=True),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
     # qemu-aarch64 can only do through binfmt_misc: tests/test_linux_syscalls.py runs them
     _p("execve", args=[TMPDIR_PLACEHOLDER]),
