@@ -14,7 +14,8 @@ hot           True if the program runs loops long enough that --jit=auto must
               compile some of its TBs (millions of instructions in loops)
 jit_all       True to run it under --jit=all as well, which compiles every TB it executes
               (about 0.3 s of numba per TB): kept to programs whose compiled code takes paths
-              the others do not (faults, signals, longjmp, self-modifying code, LSE, fork)
+              the others do not (SIGSEGV and SIGILL raised mid-TB, longjmp, LSE atomics);
+              tests/test_smc.py runs self-modifying code compiled
 exit_status   expected status in shell convention (128+N for signal N)
 signal        expected terminating signal number, or None.  Under Python's
               subprocess a signal death is returncode == -signal
@@ -59,14 +60,14 @@ def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False,
 
 
 PROGRAMS = [
-    _p("hello", jit_all=True, small=True),
+    _p("hello", small=True),
     _p("argv_env", args=["alpha", "two words", "", "x=y", "--flag"],
        env={"NBEMU_TEST": "hello", "NBEMU_OTHER": "a=b c", "NOT_NBEMU": "hidden"},
        small=True, exit_status=6),
     _p("argv_env_noargs", binary="argv_env", small=True, exit_status=1),
     _p("fileio", args=[TMPDIR_PLACEHOLDER], small=True),
     _p("malloc_stress", hot=True),
-    _p("qsort", jit_all=True, hot=True),
+    _p("qsort", hot=True),
     _p("strings", hot=True),
     _p("intarith", hot=True, exit_status=114),
     _p("sprintf", small=True),
@@ -86,13 +87,13 @@ PROGRAMS = [
     # self-modifying / run-time generated code: patched RWX pages, mprotect W^X cycles,
     # munmap+mmap and mremap over code, page-crossing STR/STP into code, memcpy and read(2)
     # into code (tests/test_smc.py)
-    _p("smc", jit_all=True, small=True),
+    _p("smc", small=True),
     # C11 atomics: LSE instructions inline (-march=armv8.1-a), and libgcc's outline helpers,
     # which take LSE when AT_HWCAP has HWCAP_ATOMICS (qemu's and nbemu's default CPUs do)
     _p("atomics_lse", jit_all=True, small=True),
     _p("atomics_outline", small=True),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
-    _p("fork_pipe", jit_all=True),
+    _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
     # qemu-aarch64 can only do through binfmt_misc: tests/test_linux_syscalls.py runs them
     _p("execve", args=[TMPDIR_PLACEHOLDER]),
