@@ -225,6 +225,26 @@ def ldst_pair(c, rt, rt2, rn, imm, op, mode):
 
 # ----- exclusives -----
 @njit
+def _ld_upto16(c, va, total):
+    """The `total` (1..16) bytes at va as (low 64 bits, high 64 bits)."""
+    if total == 16:
+        return mem_ld(c, va, 8), mem_ld(c, va + U(8), 8)
+    return mem_ld(c, va, total), ZERO
+
+
+@njit
+def _st_upto16(c, va, total, lo, hi):
+    """Store `total` (1..16) bytes at va from (lo, hi); the high half only if the low one did
+    not fault."""
+    if total == 16:
+        mem_st(c, va, 8, lo)
+        if not _faulted(c):
+            mem_st(c, va + U(8), 8, hi)
+    else:
+        mem_st(c, va, total, lo)
+
+
+@njit
 def ld_excl(c, rt, rt2, rn, size, pair):
     """LDXR/LDAXR (B/H/W/X) and LDXP/LDAXP (W/X): load and arm the exclusive monitor with the
     address, the total size and the value(s). The access must be aligned to its total size."""
@@ -233,12 +253,7 @@ def ld_excl(c, rt, rt2, rn, size, pair):
     if va & U(total - 1):
         _align_fault(c, va)
         return
-    hi = ZERO
-    if total == 16:
-        lo = mem_ld(c, va, 8)
-        hi = mem_ld(c, va + U(8), 8)
-    else:
-        lo = mem_ld(c, va, total)
+    lo, hi = _ld_upto16(c, va, total)
     if _faulted(c):
         return
     poke64(c + O_EXCL_ADDR, va)
@@ -275,22 +290,11 @@ def st_excl(c, rs, rt, rt2, rn, size, pair):
         lo = (rx(c, rt) & MASK32) | (rx(c, rt2) << U(32))
     status = ONE
     if peek64(c + O_EXCL_ADDR) == va and peek64(c + O_EXCL_SIZE) == U(total):
-        cur_hi = ZERO
-        if total == 16:
-            cur = mem_ld(c, va, 8)
-            cur_hi = mem_ld(c, va + U(8), 8)
-        else:
-            cur = mem_ld(c, va, total)
+        cur, cur_hi = _ld_upto16(c, va, total)
         if _faulted(c):
             return
         if cur == peek64(c + O_EXCL_VAL) and cur_hi == peek64(c + O_EXCL_VAL2):
-            if total == 16:
-                mem_st(c, va, 8, lo)
-                if _faulted(c):
-                    return
-                mem_st(c, va + U(8), 8, hi)
-            else:
-                mem_st(c, va, total, lo)
+            _st_upto16(c, va, total, lo, hi)
             if _faulted(c):
                 return
             status = ZERO
@@ -507,20 +511,11 @@ def cas(c, rs, rt, rn, size, pair):
     elif pair:                       # a W pair is one 64-bit access, Rs in the low half
         exp_lo |= (rx(c, rs + 1) & MASK32) << U(32)
         new_lo |= (rx(c, rt + 1) & MASK32) << U(32)
-    old_hi = ZERO
-    if total == 16:
-        old_lo = mem_ld(c, va, 8)
-        old_hi = mem_ld(c, va + U(8), 8)
-    else:
-        old_lo = mem_ld(c, va, total)
+    old_lo, old_hi = _ld_upto16(c, va, total)
     if _faulted(c):
         return
     if old_lo == exp_lo and old_hi == exp_hi:
-        if total == 16:
-            mem_st(c, va, 8, new_lo)
-            mem_st(c, va + U(8), 8, new_hi)
-        else:
-            mem_st(c, va, total, new_lo)
+        _st_upto16(c, va, total, new_lo, new_hi)
         if _faulted(c):
             return
     if pair and size == 8:
