@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from .core import cpu
+from .core import cpu as vcpu_layout
 from .runtime.linux import syscalls
 from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
@@ -101,7 +101,7 @@ class Emulator:
     def stats(self):
         s = self.machine.stats
         s.syscalls = self.process.syscall_count
-        s.instructions = int(self.machine.regs[cpu.OFF_ICOUNT // 8])
+        s.instructions = int(self.machine.regs[vcpu_layout.OFF_ICOUNT // 8])
         return s
 
     def run(self):
@@ -130,15 +130,15 @@ class Emulator:
         try:
             while True:
                 r = m.run()
-                if r == cpu.EXIT_SYSCALL:
+                if r == vcpu_layout.EXIT_SYSCALL:
                     t0 = time.perf_counter()
                     try:
                         syscalls.handle(p)
                     finally:
                         st.syscall_s += time.perf_counter() - t0
-                elif r >= cpu.FIRST_FAULT:
+                elif r >= vcpu_layout.FIRST_FAULT:
                     sig.fault(r)
-                elif r != cpu.EXIT_BUDGET:     # budget: only a look for host signals
+                elif r != vcpu_layout.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
                 if hostsig.active:
                     hostsig.drain()
