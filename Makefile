@@ -30,6 +30,7 @@ venv: $(PY)
 
 test-deps: apt-deps $(PY)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	tests/qemu_plugins/build.sh
 
 precompile: venv
 	$(PY) -m nbemu --precompile

@@ -14,6 +14,7 @@ DEBUG_ITEMS = {
     'strace': 'log system calls (same as -strace)',
     'unimp': 'log unimplemented system calls and instructions',
     'page': 'show the guest memory map after loading',
+    'plugin': "show the plugins' output (api.outs)",
 }
 
 
@@ -33,6 +34,8 @@ def _parser():
     a('-d', dest='debug', metavar='item[,...]', help="log items ('help' lists them)")
     a('-D', dest='logfile', metavar='logfile', help='write -d logs to this file instead of stderr')
     a('-strace', action='store_true', help='log system calls')
+    a('-plugin', dest='plugins', action='append', default=[], metavar='file[,arg=value...]',
+      help='load a plugin (a Python file or module with install(api, args)); repeatable')
     a('-one-insn-per-tb', '-singlestep', dest='one_insn', action='store_true',
       help='one guest instruction per translation block')
     a('-version', '--version', action='store_true', dest='version', help='print the version and exit')
@@ -152,6 +155,10 @@ def main(argv=None):
     from .debuglog import attach_debug_logging
     from .stats import format_stats
     strace = log if (opts.strace or 'strace' in debug) else None
+    plugin_error = ()
+    if opts.plugins:
+        from .runtime.plugin.manager import PluginError
+        plugin_error = (PluginError,)
     try:
         emu = Emulator(opts.program, argv=guest_argv, env=env, jit=opts.jit,
                        cache_dir=opts.cache_dir, mem_limit=mem_limit, sysroot=opts.sysroot,
@@ -159,14 +166,19 @@ def main(argv=None):
                        stack_size=stack_size, log_unimp=log if 'unimp' in debug else None,
                        hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync,
                        cache_limit=cache_limit, exec_options=_exec_options(opts),
-                       exec_replaces_host=True, cpu=opts.cpu, **_exec_state(opts))
+                       exec_replaces_host=True, cpu=opts.cpu, plugins=opts.plugins,
+                       plugin_log=log if 'plugin' in debug else None, **_exec_state(opts))
     except LoadError as e:
+        return _fail(str(e))
+    except plugin_error as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)
     try:
         status = emu.run()
     except KeyboardInterrupt:
         status = 130
+    except plugin_error as e:
+        status = _fail(str(e))
     finally:
         if opts.stats:
             print(format_stats(emu.machine), file=sys.stderr)
@@ -192,6 +204,8 @@ def _exec_options(opts):
         out.append('-one-insn-per-tb')
     if opts.stats:
         out.append('--stats')
+    for spec in opts.plugins:
+        out += ['-plugin', spec]
     return out
 
 

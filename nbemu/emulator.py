@@ -31,7 +31,8 @@ class Emulator:
                  mem_limit=DEFAULT_LIMIT, sysroot=None, strace=None, stdin=0, stdout=1, stderr=2,
                  max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
                  hot_threshold=None, jit_sync=False, cache_limit=None, exec_options=(),
-                 exec_replaces_host=False, inherit_fds=None, sigmask=0, sig_ignored=(), cpu=None):
+                 exec_replaces_host=False, inherit_fds=None, sigmask=0, sig_ignored=(), cpu=None,
+                 plugins=(), plugin_log=None):
         """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
         'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
         mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
@@ -46,8 +47,12 @@ class Emulator:
         sig_ignored: the state a guest execve hands over (fds whose host and guest numbers are
         equal, the signal mask, the ignored signals); cpu: the CPU model name, as qemu-aarch64's
         -cpu (None: 'max', restricted to what nbemu implements; nbemu.gen.features.MODELS lists
-        them).
-        Raises LoadError (one-line message) if the program cannot be loaded."""
+        them); plugins: plugins to load, each a path or module name, a (path or module, {args})
+        pair or a "path,key=value,..." string as -plugin takes it (see load_plugin);
+        plugin_log: a text stream for the plugins' `outs` (None: dropped, as qemu-aarch64 does
+        without -d plugin).
+        Raises LoadError (one-line message) if the program cannot be loaded, PluginError if a
+        plugin cannot."""
         self.path = os.fspath(path)
         if argv is None:
             argv = [self.path]
@@ -96,6 +101,31 @@ class Emulator:
         st['sp'] = self.program.sp
         st['pc'] = self.program.entry
         self.machine.stats.syscalls = 0
+        self.plugins = None
+        self._plugin_log = plugin_log
+        for spec in plugins:
+            if isinstance(spec, tuple):
+                self.load_plugin(spec[0], **spec[1])
+            elif isinstance(spec, str) and ',' in spec:
+                from .runtime.plugin.manager import parse_plugin_arg
+                path, args = parse_plugin_arg(spec)
+                self.load_plugin(path, **args)
+            else:
+                self.load_plugin(spec)
+
+    def load_plugin(self, plugin, **args):
+        """Load a plugin: a .py file path, a module name or a module object with
+        install(api, args); args become its `key=value` arguments (strings). Returns its
+        PluginApi (the plugin's id is .id). Call it before run()."""
+        if self.plugins is None:
+            from .runtime.plugin.manager import PluginManager
+            prog = self.program
+            images = [(prog.exe.path, prog.exe.bias)]
+            if prog.interp is not None:
+                images.append((prog.interp.path, prog.interp.bias))
+            self.plugins = PluginManager(self.machine, log=self._plugin_log, images=images)
+            self.plugins.program = prog
+        return self.plugins.load(plugin, args).api
 
     @property
     def stats(self):
@@ -127,13 +157,19 @@ class Emulator:
         sig = p.signals
         hostsig = p.hostsig
         st = m.stats
+        plugins = self.plugins
+        if plugins is not None:
+            plugins.start()
         try:
             while True:
                 r = m.run()
                 if r == vcpu_layout.EXIT_SYSCALL:
                     t0 = time.perf_counter()
                     try:
-                        syscalls.handle(p)
+                        if plugins is not None and plugins.wants_syscalls:
+                            self._plugin_syscall(plugins)
+                        else:
+                            syscalls.handle(p)
                     finally:
                         st.syscall_s += time.perf_counter() - t0
                 elif r >= vcpu_layout.FIRST_FAULT:
@@ -149,12 +185,29 @@ class Emulator:
         except GuestExit as e:
             self.exit_status = e.status
             self.term_signal = e.signal
+            if plugins is not None and e.signal is None:
+                # exit/exit_group; a guest killed by a signal ends without them, as under qemu
+                plugins.finish()
         finally:
             try:
                 sys.stdout.flush()
             except Exception:
                 pass
             self.close()
+
+    def _plugin_syscall(self, plugins):
+        """A syscall with plugin callbacks around it (a filter may replace it by a value)."""
+        regs = self.machine.regs
+        x = vcpu_layout.OFF_X // 8
+        num = int(regs[x + 8])
+        args = [int(regs[x + i]) for i in range(8)]
+        value = plugins.syscall_entry(num, args)
+        if value is None:
+            syscalls.handle(self.process)
+        else:
+            regs[x] = value & (2**64 - 1)
+        ret = int(regs[x])
+        plugins.syscall_return(num, ret - 2**64 if ret >= 2**63 else ret)
 
     def close(self):
         """Release host resources (the guest's fds, the background compiler)."""

@@ -15,14 +15,20 @@ STATE_DTYPE = np.dtype([
     ('icount', u8),
     # why nopython code returned to Python, and the data that goes with it
     ('exit_reason', u8), ('fault_addr', u8), ('exit_info', u8),
-    # plugin memory-callback reference (slot range + generation); cleared on every exit path
+    # plugin memory-callback reference while an instrumented instruction runs: first slot + 1
+    # (0: none) | slot count << 32, and the generation it was registered in; cleared on every
+    # path out of the instruction
     ('memcb_ref', u8), ('memcb_gen', u8),
     # host addresses of this vCPU's memory structures and slow-path entry points
     ('arena', u8), ('arena_size', u8), ('pt_l1', u8), ('pt_l2', u8), ('tlb', u8),
     ('slow_ld', u8), ('slow_st', u8),
     # TB executions that entered tier-1 (compiled) code; --stats and the tier-up tests read it
     ('native_execs', u8),
-    ('pad', u8, 64 - 57),
+    # plugins: this vCPU's index, a pending plugin request (reset, uninstall, a callback that
+    # raised: the loop leaves at the next TB boundary), the callback table (host address, rows),
+    # the memory-report entry point, and the value the access being reported moved (128 bits)
+    ('vcpu_index', u8), ('plugin_req', u8), ('cb_table', u8), ('cb_rows', u8),
+    ('mem_report', u8), ('memval_lo', u8), ('memval_hi', u8),
     ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
     ('scratch', u8, 16),
 ])
@@ -58,6 +64,13 @@ OFF_TLB = _off('tlb')
 OFF_SLOW_LD = _off('slow_ld')
 OFF_SLOW_ST = _off('slow_st')
 OFF_NATIVE_EXECS = _off('native_execs')
+OFF_VCPU_INDEX = _off('vcpu_index')
+OFF_PLUGIN_REQ = _off('plugin_req')
+OFF_CB_TABLE = _off('cb_table')
+OFF_CB_ROWS = _off('cb_rows')
+OFF_MEM_REPORT = _off('mem_report')
+OFF_MEMVAL_LO = _off('memval_lo')
+OFF_MEMVAL_HI = _off('memval_hi')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
 assert OFF_SP == OFF_X + 31 * 8
@@ -71,6 +84,7 @@ EXIT_SMC = 2          # a store hit a page holding translated code; exit_info = 
 EXIT_HOT = 3          # a TB became hot (tier-up request); exit_info = TB slot
 EXIT_MISS = 4         # no TB for pc
 EXIT_BUDGET = 5       # the loop ran the number of TBs it was asked to (tracing)
+EXIT_PLUGIN = 6       # a plugin request is pending (plugin_req): taken at a TB boundary
 FIRST_FAULT = 16
 EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
 EXIT_SIGILL = 17      # exit_info = encoding

@@ -104,3 +104,31 @@ def load_i64(typingctx, addr):
         ptr = builder.inttoptr(args[0], ir.IntType(64).as_pointer())
         return builder.load(ptr, align=8)
     return types.int64(addr), codegen
+
+
+
+def _void_call(context, builder, sig, llargs):
+    i64 = ir.IntType(64)
+    fnty = ir.FunctionType(ir.VoidType(), [i64] * (len(llargs) - 1))
+    fn = builder.inttoptr(llargs[0], fnty.as_pointer())
+    builder.call(fn, [context.cast(builder, v, t, types.uint64)
+                      for v, t in zip(llargs[1:], sig.args[1:])])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def call_v_u64x2(typingctx, fnaddr, a, b):
+    """Call a native `void f(uint64, uint64)` (a plugin's execution callback) through its address."""
+    return types.void(fnaddr, a, b), _void_call
+
+
+@intrinsic
+def call_v_u64x4(typingctx, fnaddr, a, b, d, e):
+    """Call a native `void f(uint64 x4)` (a plugin's memory callback) through its address."""
+    return types.void(fnaddr, a, b, d, e), _void_call
+
+
+@intrinsic
+def call_v_u64x5(typingctx, fnaddr, a, b, d, e, f):
+    """Call a native `void f(uint64 x5)` (the plugin memory report) through its address."""
+    return types.void(fnaddr, a, b, d, e, f), _void_call

@@ -1,7 +1,8 @@
 """The TB table layout the execution loop reads, and its hash probe (nopython).
 
 `tbs` rows: pc, first record, record count, fall-through pc, native entry address or 0,
-execution count, then two successor links (pc, row). `ins` records: interpreter op id, six
+execution count, two successor links (pc, row), then the guest instruction count (the record
+count minus the plugin instrumentation records). `ins` records: interpreter op id, six
 arguments, pc. `table`: open-addressed hash of pc -> 1 + TB row (0 = empty).
 
 Chaining: a link is (successor pc, successor row); the loop follows a link whose pc equals the
@@ -13,8 +14,9 @@ to a dropped TB.
 import numpy as np
 from numba import njit
 
-TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS, TB_L0_PC, TB_L0, TB_L1_PC, TB_L1 = range(10)
-TB_WIDTH = 10
+(TB_PC, TB_START, TB_N, TB_NEXT, TB_ENTRY, TB_HITS, TB_L0_PC, TB_L0, TB_L1_PC, TB_L1,
+ TB_NINSN) = range(11)
+TB_WIDTH = 11
 NO_LINK = 1
 NO_ROW = -1
 REC_OP, REC_PC = 0, 7

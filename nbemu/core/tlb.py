@@ -11,8 +11,8 @@ from numba import cfunc, njit, types
 
 from . import cpu
 from .memdefs import L2_BITS, PAGE_SHIFT, PTE_CODE, PTE_R, PTE_VALID, PTE_W, VA_BITS
-from .native import (call_u64_i64_u64_i64, call_v_i64_u64_i64_u64, peek8, peek16, peek32,
-                     peek64, poke8, poke16, poke32, poke64)
+from .native import (call_u64_i64_u64_i64, call_v_i64_u64_i64_u64, call_v_u64x5, peek8, peek16,
+                     peek32, peek64, poke8, poke16, poke32, poke64)
 
 U = np.uint64
 TLB_BITS = 10
@@ -32,6 +32,9 @@ _O_PT_L1 = U(cpu.OFF_PT_L1)
 _O_PT_L2 = U(cpu.OFF_PT_L2)
 _O_ARENA = U(cpu.OFF_ARENA)
 _O_EXIT = U(cpu.OFF_EXIT)
+_O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
+_O_MEM_REPORT = U(cpu.OFF_MEM_REPORT)
+_INFO_STORE = U(1 << 6)     # nbemu.core.cbtable.INFO_STORE
 _O_FAULT_ADDR = U(cpu.OFF_FAULT_ADDR)
 _O_EXIT_INFO = U(cpu.OFF_EXIT_INFO)
 _EXIT_SEGV = U(cpu.EXIT_SEGV)
@@ -78,13 +81,24 @@ def host_poke(h, size, v):
 
 
 @njit
+def size_shift(size):
+    """log2 of an access size of 1, 2, 4 or 8 bytes."""
+    return (U(size) >> U(1)) - (U(size) >> U(3))
+
+
+@njit
 def mem_ld(c, va, size):
     """Load `size` (1, 2, 4, 8) bytes at guest va, zero-extended. On a fault it returns 0 and
-    sets the vCPU's exit reason; callers check `exit_requested` after the instruction."""
+    sets the vCPU's exit reason; callers check `exit_requested` after the instruction.
+    While a plugin instruments the instruction (memcb_ref set) the access is reported."""
     e = tlb_entry(c, va)
     if peek64(e) == (va & _HI) and (va & _OFF) <= _PAGE - U(size):
-        return host_peek(peek64(e + U(16)) + va, size)
-    return call_u64_i64_u64_i64(peek64(c + _O_SLOW_LD), c, va, np.int64(size))
+        v = host_peek(peek64(e + U(16)) + va, size)
+    else:
+        v = call_u64_i64_u64_i64(peek64(c + _O_SLOW_LD), c, va, np.int64(size))
+    if peek64(c + _O_MEMCB_REF) != U(0):
+        call_v_u64x5(peek64(c + _O_MEM_REPORT), c, va, size_shift(size), v, U(0))
+    return v
 
 
 @njit
@@ -94,6 +108,8 @@ def mem_st(c, va, size, v):
         host_poke(peek64(e + U(16)) + va, size, v)
     else:
         call_v_i64_u64_i64_u64(peek64(c + _O_SLOW_ST), c, va, np.int64(size), v)
+    if peek64(c + _O_MEMCB_REF) != U(0):
+        call_v_u64x5(peek64(c + _O_MEM_REPORT), c, va, size_shift(size) | _INFO_STORE, v, U(0))
 
 
 @njit

@@ -146,7 +146,8 @@ def decoder(model=None):
     d = _decoders.get(model.name)
     if d is None:
         from .encodings.system import UNDEFINED
+        from .sem import plugin
         base = next(iter(_decoders.values()), None)
         d = _decoders[model.name] = Decoder(base.patterns if base else all_patterns(), model,
-                                            extra_handlers=[UNDEFINED])
+                                            extra_handlers=[UNDEFINED, *plugin.HANDLERS])
     return d

@@ -54,23 +54,43 @@ def is_self_loop(tb):
     return t is not None and last.args[t] == tb.pc
 
 
+def _instr_lines(ops, ins, tb, alias_of):
+    """Calls of plugin instrumentation ops (constants: a callback-table row, its generation;
+    the instruction's pc relative to base)."""
+    out = []
+    for op in ops:
+        args = [_rel(ins.pc - tb.pc) if k == op.pc_arg else _const(a) for k, a in enumerate(op.args)]
+        out.append(f'    {alias_of(op.handler)}(c{"".join(", " + a for a in args)})  # plugin')
+    return out
+
+
 def tb_source(tb, func_name='tb', loops=True):
     """loops: keep a self-looping TB iterating inside the function instead of returning to
     the dispatch loop after every iteration (off while tracing every TB execution)."""
     imports = {}
+
+    def alias_of(handler):
+        fn = getattr(handler, 'py_func', handler)
+        return imports.setdefault((fn.__module__, fn.__name__), f'h{len(imports)}')
+
     n = len(tb.insns)
     body = [f'    poke64(c + O_PC, U({_rel(4 * n)}))']
     for i, ins in enumerate(tb.insns):
-        fn = getattr(ins.handler, 'py_func', ins.handler)
-        alias = imports.setdefault((fn.__module__, fn.__name__), f'h{len(imports)}')
+        body += _instr_lines(tb.ops_before.get(i, ()), ins, tb, alias_of)
+        alias = alias_of(ins.handler)
         args = ''.join(', ' + a for a in _arg_sources(ins, tb))
         name = ins.pattern.name if ins.pattern else 'undefined'
         body.append(f'    {alias}(c{args})  # +{4 * i:#x}: {ins.word:08x} {name}')
         if ins.pattern is None or not ins.pattern.pure:
             body.append('    if peek64(c + O_EXIT) != U(0):')
             body.append(f'        return exit_mid_tb(c, {_rel(4 * i)}, I({i}))')
+        body += _instr_lines(tb.ops_after.get(i, ()), ins, tb, alias_of)
     if loops and is_self_loop(tb):
         body.append(f'    tb_done(c, I({n}))')
+        if tb.ops_before or tb.ops_after:
+            # a callback's request (reset, uninstall, an exception) is taken between iterations
+            body.append(f'    if peek64(c + O_PLUGIN_REQ) != U(0):')
+            body.append(f'        return I({n})')
         body = ['    while True:'] + ['    ' + line for line in body]
         body.append('        if I(peek64(c + O_PC)) != base:')
         body.append(f'            return I({n})')
@@ -87,8 +107,10 @@ def tb_source(tb, func_name='tb', loops=True):
         'from numba import cfunc, types',
         'from nbemu.core.native import peek64, poke64',
         'from nbemu.gen.sem.common import exit_mid_tb, tb_done, O_PC, O_EXIT',
+        'from nbemu.core.cpu import OFF_PLUGIN_REQ',
         'U = np.uint64',
         'I = np.int64',
+        'O_PLUGIN_REQ = U(OFF_PLUGIN_REQ)',
     ]
     head += [f'from {m} import {name} as {a}' for (m, name), a in imports.items()]
     return ('\n'.join(head) + '\n\n\n'

@@ -26,6 +26,7 @@ from nbemu.core import tbtable  # noqa: F401  the generated loop uses its column
 
 from . import decode, helper_cache
 from .sem import alu, branch, ldst
+from .sem import plugin as plugin_sem
 from .source_hash import semantics_hash
 
 _loaded = {}
@@ -112,7 +113,7 @@ class OpTable:
             self.weights.append(w)
         for v in self.variants.values():     # first matching variant in table order
             v.sort()
-        pure = {}
+        pure = {h: True for h in plugin_sem.HANDLERS}    # plugin requests wait for the TB end
         for p in dec.patterns:
             pure[p.handler] = pure.get(p.handler, True) and p.pure
         self.pure = [pure.get(h, False) for h, _ in self.ops]
@@ -192,6 +193,9 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
             call_i64_i64(entry, c)
             if peek64(c + O_EXIT) != ZERO:
                 return
+            if peek64(c + O_PLUGIN_REQ) != ZERO:
+                request_exit(c, EXIT_PLUGIN, 0)
+                return
         else:
             n = tbs[slot, TB_N]
             poke64(c + O_PC, U(tbs[slot, TB_NEXT]))
@@ -205,9 +209,15 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
                 if r == end:
                     break
             if peek64(c + O_EXIT) != ZERO:
-                exit_mid_tb(c, load_i64(r + U(REC_PC_OFF)), I((r - r0) // U(REC_BYTES)))
+                # instructions before this one completed (records of instrumentation are not
+                # instructions, so count by pc: a TB's instructions are consecutive words)
+                rpc = load_i64(r + U(REC_PC_OFF))
+                exit_mid_tb(c, rpc, (rpc - tbs[slot, TB_PC]) >> 2)
                 return
-            tb_done(c, n)
+            tb_done(c, tbs[slot, TB_NINSN])
+            if peek64(c + O_PLUGIN_REQ) != ZERO:
+                request_exit(c, EXIT_PLUGIN, 0)
+                return
             if hot_threshold > 0:
                 hits = tbs[slot, TB_HITS] + 1
                 tbs[slot, TB_HITS] = hits
@@ -248,12 +258,13 @@ def interpreter_source(dec):
         'import numpy as np',
         'from numba import njit',
         'from nbemu.core.native import peek64, poke64, call_i64_i64, load_i64',
-        'from nbemu.core.tbtable import (tb_lookup, TB_N, TB_NEXT, TB_START, TB_ENTRY, TB_HITS,',
-        '                                   TB_L0_PC, TB_L0, TB_L1_PC, TB_L1, NO_LINK, REC_WIDTH,',
-        '                                   REC_PC)',
+        'from nbemu.core.tbtable import (tb_lookup, TB_PC, TB_N, TB_NEXT, TB_START, TB_ENTRY,',
+        '                                   TB_HITS, TB_L0_PC, TB_L0, TB_L1_PC, TB_L1, TB_NINSN,',
+        '                                   NO_LINK, REC_WIDTH, REC_PC)',
         'from nbemu.gen.sem.common import (exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT,',
         '                                  O_NATIVE_EXECS, U, I, ZERO, ONE)',
-        'from nbemu.core.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET',
+        'from nbemu.core.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET, EXIT_PLUGIN, OFF_PLUGIN_REQ',
+        'O_PLUGIN_REQ = U(OFF_PLUGIN_REQ)',
         'REC_BYTES = 8 * REC_WIDTH',
         'REC_PC_OFF = 8 * REC_PC',
     ]

@@ -21,10 +21,22 @@ class TBInsn:
 
 
 @dataclass
+class InstrOp:
+    """An instrumentation op a plugin attached (nbemu.gen.sem.plugin): a helper and its
+    arguments; args[pc_arg], if given, is the guest pc of the instruction it belongs to."""
+    handler: object
+    args: tuple
+    pc_arg: int = None
+
+
+@dataclass
 class TranslatedTB:
     pc: int
     model: object                   # the features.CpuModel it was decoded for
     insns: list = field(default_factory=list)
+    # instrumentation: instruction index -> InstrOps run before / after that instruction
+    ops_before: dict = field(default_factory=dict)
+    ops_after: dict = field(default_factory=dict)
 
     @property
     def next_pc(self):
@@ -36,12 +48,20 @@ class TranslatedTB:
 
     def records(self, dec):
         """The interpreter's records: op id (a handler or one of its variants), six arguments,
-        pc."""
+        pc; instrumentation ops become records of their own around their instruction's."""
         ops = op_table(dec)
         out = []
-        for i in self.insns:
-            a = list(i.args) + [0] * (decode.MAX_ARGS - len(i.args))
-            out.append([ops.op_of(i.handler, i.args)] + [x & M64 for x in a] + [i.pc])
+
+        def rec(handler, args, pc):
+            a = list(args) + [0] * (decode.MAX_ARGS - len(args))
+            out.append([ops.op_of(handler, args)] + [x & M64 for x in a] + [pc])
+
+        for k, i in enumerate(self.insns):
+            for op in self.ops_before.get(k, ()):
+                rec(op.handler, op.args, i.pc)
+            rec(i.handler, i.args, i.pc)
+            for op in self.ops_after.get(k, ()):
+                rec(op.handler, op.args, i.pc)
         return out
 
 

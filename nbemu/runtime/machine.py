@@ -63,6 +63,11 @@ class Machine:
         self.stats = Stats()
         self.on_translate = on_translate    # hook(TranslatedTB): -d in_asm, op
         self.on_tb_exec = None              # hook(pc) before each TB: -d exec, cpu (slow)
+        # plugin core hooks (runtime/plugin): instrument(TranslatedTB) at translation,
+        # on_plugin_request() at EXIT_PLUGIN, on_flush() after a code-cache flush
+        self.instrument = None
+        self.on_plugin_request = None
+        self.on_flush = None
         # > 0: return EXIT_BUDGET after that many TBs, so that the Linux layer looks for host
         # signals to forward even while the guest runs without syscalls
         self.poll_budget = 0
@@ -80,6 +85,8 @@ class Machine:
             self.tbc.flush()
             for p in list(self.mem.code_pages):
                 self.mem.clear_code(p)
+        if self.on_flush:
+            self.on_flush()
 
     def _install(self, row, epoch, address):
         with self.lock:
@@ -89,14 +96,18 @@ class Machine:
     def _translate(self, pc):
         t0 = time.perf_counter()
         tb = translate.translate(self.mem, pc, self.dec, self.max_tb_insns)
+        if self.instrument:
+            self.instrument(tb)
         for p in tb.pages:
             self.mem.mark_code(p)
-        row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb)
+        row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb, len(tb.insns))
         if row is None:
             self.flush()
+            if self.instrument:     # the flush began a new callback-table generation
+                self.instrument(tb)
             for p in tb.pages:
                 self.mem.mark_code(p)
-            row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb)
+            row = self.tbc.add(pc, tb.records(self.dec), tb.next_pc, tb.pages, tb, len(tb.insns))
         self.stats.translate_s += time.perf_counter() - t0
         if self.on_translate:
             self.on_translate(tb)
@@ -164,6 +175,8 @@ class Machine:
             elif r == cpu.EXIT_BUDGET:
                 if self.poll_budget and self.on_tb_exec is None:
                     return r
+            elif r == cpu.EXIT_PLUGIN:
+                self.on_plugin_request()
             elif r == cpu.EXIT_SMC:
                 # stores to translated code on pages exit_info..fault_addr (page addresses)
                 lo = int(st['exit_info'][0]) >> 12

@@ -175,6 +175,11 @@ class Memory:
             yield (e & ~PAGE_MASK) + (addr & PAGE_MASK), n
             addr += n
 
+    def host_address(self, addr):
+        """The host address of mapped guest byte addr (it lies inside the arena)."""
+        (o, _n), = self.spans(addr, 1, 0)
+        return self.arena.ctypes.data + o
+
     def read(self, addr, length, need=PTE_R):
         if length == 0:
             return b''

@@ -11,8 +11,8 @@ to a dropped TB.
 import numpy as np
 
 from nbemu.core.tbtable import (_HASH_MUL, NO_LINK, NO_ROW, REC_OP, REC_PC,  # noqa: F401
-                                REC_WIDTH, TB_ENTRY, TB_HITS, TB_L0, TB_L0_PC, TB_L1, TB_L1_PC, TB_N, TB_NEXT, TB_PC,
-                                TB_START, TB_WIDTH, _hash, tb_lookup)
+                                REC_WIDTH, TB_ENTRY, TB_HITS, TB_L0, TB_L0_PC, TB_L1, TB_L1_PC, TB_N, TB_NEXT, TB_NINSN,
+                                TB_PC, TB_START, TB_WIDTH, _hash, tb_lookup)
 
 from .memory import PAGE_SHIFT
 
@@ -36,16 +36,17 @@ class TBCache:
             h = (h + 1) & mask
         self.table[h] = row + 1
 
-    def add(self, pc, records, next_pc, pages, meta):
-        """Add a TB from a list of records (each a sequence of REC_WIDTH ints). Returns its row,
-        or None when the cache is full (the caller flushes and retries)."""
+    def add(self, pc, records, next_pc, pages, meta, n_insns=None):
+        """Add a TB from a list of records (each a sequence of REC_WIDTH ints) holding n_insns
+        guest instructions (default: one per record). Returns its row, or None when the cache is
+        full (the caller flushes and retries)."""
         n = len(records)
         if self.n_tbs >= len(self.tbs) or self.n_ins + n > len(self.ins):
             return None
         row = self.n_tbs
         self.ins[self.n_ins:self.n_ins + n] = np.array(records, dtype=np.uint64).view(np.int64)
         self.tbs[row] = (np.int64(np.uint64(pc)), self.n_ins, n, np.int64(np.uint64(next_pc)), 0, 0,
-                         NO_LINK, NO_ROW, NO_LINK, NO_ROW)
+                         NO_LINK, NO_ROW, NO_LINK, NO_ROW, n if n_insns is None else n_insns)
         self.n_ins += n
         self.n_tbs += 1
         self.meta.append(meta)

@@ -41,8 +41,11 @@ PATTERNS = [
     # hints: NOP, YIELD, WFE, WFI, SEV, SEVL, DGH, XPACLRI, PAC*/AUT* (hint space, no PAuth),
     # ESB, PSB, TSB, CSDB, CLRBHB, BTI, CHKFEAT, and every unnamed HINT #imm
     Pattern('HINT', '11010101 00000011 0010 crm:4 op2:3 11111', system.nop, pure=True),
+    # SB, ISB and a write of TPIDR_EL0 end the TB, as in QEMU (so TB counts, which plugins see,
+    # are the same)
     Pattern('SB', '11010101 00000011 0011 0000 111 11111', system.nop, pure=True,
-            feature=features.SB),
+            feature=features.SB, ends_tb=True),
+    Pattern('ISB', '11010101 00000011 0011 crm:4 110 11111', system.nop, pure=True, ends_tb=True),
     Pattern('DSB/DMB/ISB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
             pure=True),
     Pattern('DC ZVA', '1101010100 0 01 011 0111 0100 001 rt:5', system.dc_zva,
@@ -53,6 +56,9 @@ PATTERNS = [
             lambda f: () if f.crm in _CACHE_NOPS else None, pure=True),
     Pattern('MRS', '1101010100 1 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.mrs, _mrs,
             pure=True),
+    Pattern('MSR TPIDR_EL0', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
+            lambda f: _msr(f) if (f.o0, f.op1, f.crn, f.crm, f.op2) == (1, 3, 13, 0, 2) else None,
+            pure=True, ends_tb=True),
     Pattern('MSR (register)', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
             _msr, pure=True),
 ]

@@ -290,6 +290,7 @@ def st_excl(c, rs, rt, rt2, rn, size, pair):
         lo = (rx(c, rt) & MASK32) | (rx(c, rt2) << U(32))
     status = ONE
     if peek64(c + O_EXCL_ADDR) == va and peek64(c + O_EXCL_SIZE) == U(total):
+        # a compare-and-swap, as in QEMU: plugins see a load and a store, as for LSE atomics
         cur, cur_hi = _ld_upto16(c, va, total)
         if _faulted(c):
             return

@@ -15,7 +15,8 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from nbemu.core import cpu
-from nbemu.core.native import peek64, poke64
+from nbemu.core import cbtable
+from nbemu.core.native import call_v_u64x5, peek64, poke64
 from nbemu.core.tlb import mem_st
 
 from .common import (FIRST_FAULT, O_EXIT, O_FPCR, O_FPSR, O_NZCV, O_TPIDR, U, ZERO, get_nzcv,
@@ -110,6 +111,9 @@ _NZCV_MASK = U(NZCV_MASK)
 _CNT_SHIFT = U(CNT_SHIFT)
 _ZVA_MASK = U(~(DCZ_BLOCK - 1) & (2**64 - 1))
 _FIRST_FAULT = U(FIRST_FAULT)
+_O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
+_O_MEM_REPORT = U(cpu.OFF_MEM_REPORT)
+_ZVA_INFO = U((DCZ_BLOCK.bit_length() - 1) | cbtable.INFO_STORE)
 
 
 @njit
@@ -172,7 +176,10 @@ def dc_zva(c, rt):
     """DC ZVA, Xt: zero the DCZ_BLOCK-byte aligned block holding Xt through the softmmu, so
     permissions, faults and stores to translated code behave as for STR. A one-byte store at Xt
     goes first so that a fault reports Xt itself (the architected FAR for DC ZVA); the block lies
-    in one page, so nothing is written when it faults."""
+    in one page, so nothing is written when it faults. A plugin sees one store of the whole
+    block (size shift 6), not the stores it is made of."""
+    ref = peek64(c + _O_MEMCB_REF)
+    poke64(c + _O_MEMCB_REF, ZERO)
     va = rx(c, rt)
     mem_st(c, va, 1, ZERO)
     if peek64(c + O_EXIT) >= _FIRST_FAULT:
@@ -180,3 +187,6 @@ def dc_zva(c, rt):
     base = va & _ZVA_MASK
     for i in range(DCZ_BLOCK // 8):
         mem_st(c, base + U(8 * i), 8, ZERO)
+    poke64(c + _O_MEMCB_REF, ref)
+    if ref != ZERO:
+        call_v_u64x5(peek64(c + _O_MEM_REPORT), c, base, _ZVA_INFO, ZERO, ZERO)

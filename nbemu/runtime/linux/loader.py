@@ -121,7 +121,7 @@ def parse_elf(path, data):
         off, fsz, va, msz = ph['p_offset'], ph['p_filesz'], ph['p_vaddr'], ph['p_memsz']
         if fsz > msz:
             _fail(path, 'malformed ELF file (segment file size larger than memory size)')
-        if off + fsz > len(data):
+        if fsz and off + fsz > len(data):     # an all-bss segment may start past the end
             _fail(path, 'truncated ELF file (segment data past the end of the file)')
         if va + msz >= TASK_SIZE or va + msz < va:
             _fail(path, f'segment at {va:#x} outside the guest address space')

@@ -1,0 +1,50 @@
+"""Plugin instrumentation ops: what a TB runs for the callbacks and inline ops a plugin attached.
+
+The translator puts these between a TB's instructions (as interpreter records and as calls in
+generated code), with a callback-table row and its generation as constants: see
+nbemu.core.cbtable. None of them requests an exit; a plugin's requests (reset, uninstall, a
+callback that raised) are taken by the execution loop at the next TB boundary.
+"""
+from numba import njit
+
+from nbemu.core import cbtable, cpu
+from nbemu.core.native import peek64, poke64
+
+from .common import O_PC, U
+
+_O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
+_O_MEMCB_GEN = U(cpu.OFF_MEMCB_GEN)
+_FLAGS = U(8 * cbtable.CB_FLAGS)
+_REGS_MASK = U(cbtable.FLAG_REGS_MASK)
+
+
+@njit
+def plugin_exec(c, slot, gen, pc):
+    """Run row `slot` (a TB or instruction callback, conditional callback or inline op) before the
+    instruction at pc. A callback that reads registers sees pc as the PC (QEMU's CB_R_REGS);
+    the TB's fall-through PC is put back afterwards."""
+    row = cbtable.cb_row(c, slot, gen)
+    if row == U(0):
+        return
+    if peek64(row + _FLAGS) & _REGS_MASK:
+        after = peek64(c + O_PC)
+        poke64(c + O_PC, U(pc))
+        cbtable.run_exec_row(c, row)
+        poke64(c + O_PC, after)
+    else:
+        cbtable.run_exec_row(c, row)
+
+
+@njit
+def plugin_mem_begin(c, first, count, gen):
+    """The next instruction's memory accesses report to rows first..first+count-1."""
+    poke64(c + _O_MEMCB_REF, (U(first) + U(1)) | (U(count) << U(32)))
+    poke64(c + _O_MEMCB_GEN, U(gen))
+
+
+@njit
+def plugin_mem_end(c):
+    poke64(c + _O_MEMCB_REF, U(0))
+
+
+HANDLERS = (plugin_exec, plugin_mem_begin, plugin_mem_end)

@@ -1,0 +1,327 @@
+"""The plugin core: loads plugins, instruments TBs for them, runs their lifecycle and requests.
+
+It is the only place that knows about callbacks. At translation time it asks every plugin's
+tb_trans callbacks what to attach to the TB, turns each registration into a callback-table row
+(table.py) and hands the translator instrumentation ops that name rows, never Python objects
+(translate.InstrOp: the interpreter runs them as records, generated code calls them). Requests
+from inside callbacks (reset, uninstall, a callback that raised) are recorded, and the execution
+loop leaves native code at the next TB boundary to let this module act on them: the code cache is
+flushed, the table's generation advances (so no reference made before can be followed), the
+plugin's registrations go, then its completion callback runs. The exclusive monitor is left
+alone: a reset is not an architectural event.
+"""
+import importlib
+import importlib.util
+import os
+import sys
+import traceback
+
+from nbemu.core import cbtable, cpu
+from nbemu.gen.sem import plugin as plugin_ops
+from nbemu.gen.translate import InstrOp
+
+from .handles import PluginUsageError, TBHandle
+from .native_cb import EXEC_SIG, MEM_SIG, NativeCallbacks, is_numba, numba_udata
+from .table import CallbackTable
+
+
+class PluginError(Exception):
+    """A plugin could not be loaded or one of its callbacks raised; str(e) says which and why."""
+
+
+class Plugin:
+    def __init__(self, pid, name, args):
+        self.id = pid
+        self.name = name
+        self.args = args
+        self.api = None
+        self.clear()
+
+    def clear(self):
+        self.tb_trans = []
+        self.vcpu_init = []
+        self.vcpu_exit = []
+        self.atexit = []
+        self.flush = []
+        self.syscall = []
+        self.syscall_ret = []
+        self.syscall_filter = []
+
+
+def parse_plugin_arg(text):
+    """'-plugin PATH_OR_MODULE,key=val,...' -> (path or module, {key: val})."""
+    parts = text.split(',')
+    args = {}
+    for kv in parts[1:]:
+        if not kv:
+            continue
+        k, sep, v = kv.partition('=')
+        if not sep:
+            raise PluginError(f"plugin argument '{kv}' is not key=value")
+        args[k] = v
+    return parts[0], args
+
+
+def _import_plugin(spec, pid):
+    if spec.endswith('.py') or os.sep in spec:
+        if not os.path.isfile(spec):
+            raise PluginError(f"plugin '{spec}': no such file")
+        name = f'nbemu_plugin_{pid}_{os.path.splitext(os.path.basename(spec))[0]}'
+        mod_spec = importlib.util.spec_from_file_location(name, spec)
+        mod = importlib.util.module_from_spec(mod_spec)
+        sys.modules[name] = mod
+        mod_spec.loader.exec_module(mod)
+        return mod
+    return importlib.import_module(spec)
+
+
+def where(exc):
+    """'file:line' of the innermost frame of an exception (the plugin's own code)."""
+    tb = traceback.extract_tb(exc.__traceback__)
+    return f'{tb[-1].filename}:{tb[-1].lineno}' if tb else '?'
+
+
+class PluginManager:
+    def __init__(self, machine, log=None, images=()):
+        """machine: the Machine to instrument; log: a text stream for `outs` (None: dropped, as
+        qemu-aarch64 does without -d plugin); images: (path, bias) of the loaded ELF objects."""
+        from .symbols import SymbolMap
+        self.machine = machine
+        self.log = log
+        self.symbols = SymbolMap(list(images))
+        self.table = CallbackTable()
+        self.table.attach(machine.state)
+        machine.state['mem_report'] = cbtable.mem_report().address
+        self.natives = NativeCallbacks(self._callback_raised, self._pyobj)
+        self.plugins = []
+        self.errors = []
+        self.requests = []
+        self.started = False
+        self.exited = False
+        self.n_vcpus = 1
+        machine.instrument = self.instrument
+        machine.on_plugin_request = self.handle_requests
+        machine.on_flush = self._on_flush
+
+    # ----- loading -----
+    def load(self, spec, args=None):
+        """Load a plugin (a file path or a module name) and run its install(api, args)."""
+        from .api import PluginApi
+        args = {str(k): str(v) for k, v in (args or {}).items()}
+        pid = len(self.plugins) + len([r for r in self.requests if r[1] == 'uninstall'])
+        name = os.path.basename(spec) if isinstance(spec, str) else getattr(spec, '__name__', '?')
+        try:
+            mod = _import_plugin(spec, pid) if isinstance(spec, str) else spec
+        except PluginError:
+            raise
+        except Exception as e:
+            raise PluginError(f"plugin '{name}' failed to load: {type(e).__name__}: {e} "
+                              f"({where(e)})") from None
+        install = getattr(mod, 'install', None)
+        if not callable(install):
+            raise PluginError(f"plugin '{name}' has no install(api, args) function")
+        p = Plugin(pid, name, args)
+        p.api = PluginApi(self, p)
+        self.plugins.append(p)
+        try:
+            ret = install(p.api, args)
+        except Exception as e:
+            self.plugins.remove(p)
+            raise PluginError(f"plugin '{name}': install raised {type(e).__name__}: {e} "
+                              f"({where(e)})") from None
+        if ret not in (None, 0, True):
+            self.plugins.remove(p)
+            raise PluginError(f"plugin '{name}': install failed (returned {ret!r})")
+        if self.started:
+            for cb in p.vcpu_init:
+                self._call(p, cb, 0)
+        return p
+
+    def outs(self, text):
+        if self.log is not None:
+            self.log.write(text)
+            self.log.flush()
+
+    # ----- callbacks that run in Python -----
+    def _call(self, plugin, cb, *args):
+        try:
+            return cb(*args)
+        except Exception as e:
+            raise PluginError(f"plugin '{plugin.name}': callback {getattr(cb, '__name__', cb)} "
+                              f"raised {type(e).__name__}: {e} ({where(e)})") from None
+
+    def _pyobj(self, row):
+        box = self.table.pyobj.get(row)
+        return None if box is None else box.value
+
+    def _callback_raised(self, owner, fn, exc):
+        """From inside native code (a ctypes thunk): remember it; the loop stops at the TB end."""
+        self.errors.append(f"plugin '{owner}': callback {getattr(fn, '__name__', fn)} raised "
+                           f"{type(exc).__name__}: {exc} ({where(exc)})")
+        self.machine.state['plugin_req'] = 1
+
+    def start(self):
+        self.started = True
+        for p in list(self.plugins):
+            for cb in p.vcpu_init:
+                self._call(p, cb, 0)
+
+    def finish(self):
+        """The guest exited: vCPU exit callbacks, then atexit callbacks (QEMU's order)."""
+        if self.exited:
+            return
+        self.exited = True
+        for p in list(self.plugins):
+            for cb in p.vcpu_exit:
+                self._call(p, cb, 0)
+        for p in list(self.plugins):
+            for cb, udata in p.atexit:
+                self._call(p, cb, p.id, udata)
+
+    @property
+    def wants_syscalls(self):
+        return any(p.syscall or p.syscall_ret or p.syscall_filter for p in self.plugins)
+
+    def syscall_entry(self, num, args):
+        """Syscall and filter callbacks before a syscall. Returns None to run it, or the return
+        value a filter supplied (the syscall is then skipped)."""
+        for p in list(self.plugins):
+            for cb in p.syscall:
+                self._call(p, cb, 0, num, *args)
+        for p in list(self.plugins):
+            for cb in p.syscall_filter:
+                r = self._call(p, cb, 0, num, *args)
+                if r is not None and r is not False:
+                    if not (isinstance(r, tuple) and len(r) == 2 and r[0]):
+                        raise PluginError(f"plugin '{p.name}': a syscall filter returns None "
+                                          f"(run the syscall) or (True, return_value), not {r!r}")
+                    return int(r[1])
+        return None
+
+    def syscall_return(self, num, ret):
+        for p in list(self.plugins):
+            for cb in p.syscall_ret:
+                self._call(p, cb, 0, num, ret)
+
+    # ----- translation -----
+    def instrument(self, tb):
+        """Run the tb_trans callbacks on a translated TB and attach their instrumentation."""
+        tb.ops_before = {}
+        tb.ops_after = {}
+        if not any(p.tb_trans for p in self.plugins):
+            return
+        h = TBHandle(tb, self.machine.mem)
+        try:
+            for p in list(self.plugins):
+                for cb in p.tb_trans:
+                    self._call(p, cb, h)
+        finally:
+            h.valid = False
+        first_pc = tb.insns[0].pc
+        for row, gen in h.exec_regs:
+            tb.ops_before.setdefault(0, []).append(
+                InstrOp(plugin_ops.plugin_exec, (row, gen, first_pc), pc_arg=2))
+        for ih in h.insns:
+            pc = tb.insns[ih.index].pc
+            ops = [InstrOp(plugin_ops.plugin_exec, (row, gen, pc), pc_arg=2)
+                   for row, gen in ih.exec_regs]
+            if ih.mem_regs:
+                first, count, gen = self._mem_block(ih.mem_regs)
+                ops.append(InstrOp(plugin_ops.plugin_mem_begin, (first, count, gen)))
+                tb.ops_after[ih.index] = [InstrOp(plugin_ops.plugin_mem_end, ())]
+            if ops:
+                tb.ops_before.setdefault(ih.index, []).extend(ops)
+
+    def _mem_block(self, specs):
+        """Contiguous rows for one instruction's memory registrations (shared by every
+        instruction with the same registrations, unless they carry Python userdata)."""
+        key = ('mem-block', tuple((owner, tuple(sorted(kw.items())), id(box))
+                                  for owner, kw, box in specs))
+        got = self.table.by_content.get(key)
+        if got is None:
+            rows = []
+            for owner, kw, box in specs:
+                kw = dict(kw)
+                python = kw.pop('python', 0)
+                row, _gen = self.table.add(owner, shareable=False, pyobj=box, **kw)
+                if python:
+                    self.table.mark_udata_row(row, row)
+                rows.append(row)
+            got = (rows[0], len(rows), self.table.generation)
+            if all(box is None for _o, _kw, box in specs):
+                self.table.by_content[key] = got
+        return got
+
+    # ----- registrations (called by api.PluginApi) -----
+    def exec_row(self, plugin, kind, cb=None, udata=None, flags=0, **kw):
+        """A row for a TB/instruction callback (cb) or inline op; returns (row, gen)."""
+        if cb is None:
+            return self.table.add(plugin.id, kind, flags=flags, **kw)
+        fn, value, box = self._native(plugin, cb, udata, EXEC_SIG)
+        row, gen = self.table.add(plugin.id, kind, fn=fn, udata=value or 0, flags=flags,
+                                  pyobj=box, shareable=box is None, **kw)
+        if value is None:
+            self.table.mark_udata_row(row, row)
+        return row, gen
+
+    def mem_spec(self, plugin, kind, cb=None, udata=None, **kw):
+        """A memory registration, turned into rows when the TB's instrumentation is built:
+        (owner, row fields, Python userdata box or None)."""
+        if cb is None:
+            return (plugin.id, dict(kind=kind, **kw), None)
+        fn, value, box = self._native(plugin, cb, udata, MEM_SIG)
+        if value is None:
+            return (plugin.id, dict(kind=kind, fn=fn, python=1, **kw), box)
+        return (plugin.id, dict(kind=kind, fn=fn, udata=value, **kw), None)
+
+    def _native(self, plugin, cb, udata, sig):
+        """(native address, userdata for a numba callback or None for a Python one, box of the
+        Python userdata or None)."""
+        if not callable(cb):
+            raise PluginUsageError(f'callback {cb!r} is not callable')
+        fn = self.natives.address(cb, sig, plugin.name)
+        if is_numba(cb):
+            value, keep = numba_udata(udata)
+            if keep is not None:
+                self.table.keep.append(keep)
+            return fn, value, None
+        return fn, None, (_Box(udata) if udata is not None else None)
+
+    # ----- requests -----
+    def request(self, plugin, kind, cb):
+        self.requests.append((plugin, kind, cb))
+        self.machine.state['plugin_req'] = 1
+
+    def handle_requests(self):
+        """At a TB boundary, outside native code: act on what callbacks asked for."""
+        self.machine.state['plugin_req'] = 0
+        if self.errors:
+            raise PluginError(self.errors[0])
+        reqs, self.requests = self.requests, []
+        if not reqs:
+            return
+        self.machine.flush()        # -> _on_flush: new generation, flush callbacks
+        for p, kind, _cb in reqs:
+            p.clear()
+            if kind == 'uninstall' and p in self.plugins:
+                self.plugins.remove(p)
+        for p, _kind, cb in reqs:
+            if cb is not None:
+                self._call(p, cb, p.id)
+
+    def _on_flush(self):
+        self.table.advance()
+        for p in list(self.plugins):
+            for cb in p.flush:
+                self._call(p, cb, p.id)
+
+
+class _Box:
+    """Python userdata of a row (a box, so that None and shared objects stay distinct)."""
+    __slots__ = ('value',)
+
+    def __init__(self, value):
+        self.value = value
+
+
+__all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'cpu']
