@@ -103,6 +103,13 @@ PROGRAMS = [
     # eventfd2 (counter, semaphore, EAGAIN, EINVAL) and epoll on eventfds and pipes: errnos,
     # level/edge triggering, EPOLLONESHOT, the data word, EINTR from SIGALRM, SA_RESTART read
     _p("eventfd"),
+    # sockets: an epoll echo server over an AF_UNIX socketpair (forked) and 127.0.0.1 TCP
+    # (non-blocking, one process), AF_INET6 UDP; SCM_RIGHTS in one process and to a forked
+    # child over a relatively named socket, SCM_CREDENTIALS; options, errnos, EPIPE/SIGPIPE,
+    # SO_RCVTIMEO, EINTR and SA_RESTART of blocking accept and recv
+    _p("epoll_echo"),
+    _p("scm_rights", args=[TMPDIR_PLACEHOLDER]),
+    _p("sockopt"),
 ]
 
 # Informational: executed guest instructions, measured with
