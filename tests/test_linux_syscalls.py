@@ -11,7 +11,7 @@ import pytest
 
 from conftest import GUEST
 from nbemu.core import cpu
-from nbemu.runtime.linux import abi, syscalls
+from nbemu.runtime.linux import abi, fs, syscalls
 from nbemu.runtime.linux.loader import load_program
 from nbemu.runtime.linux.mm import AddressSpace
 from nbemu.runtime.linux.process import Process
@@ -790,3 +790,84 @@ def test_sigtimedwait_waits_for_a_blocked_timer_signal(g):
     assert time.monotonic() - t0 < 4
     assert struct.unpack_from('<iii', g.mem.read(info, 12)) == (abi.SIGALRM, 0, abi.SI_KERNEL)
     assert abi.SIGALRM not in g.p.signals.pending
+
+
+# ----- eventfd, epoll, sockets -----
+WILD = 16                           # an address nothing maps
+AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM = 1, 2, 1, 2
+
+
+def _pair(g, stype=SOCK_DGRAM):
+    sv = g.alloc(8)
+    assert g.call('socketpair', AF_UNIX, stype, 0, sv) == 0
+    return struct.unpack('<ii', g.mem.read(sv, 8))
+
+
+def test_eventfd_and_epoll_errors(g):
+    assert g.call('eventfd2', 0, 0x10) == -errno.EINVAL
+    e = g.call('eventfd2', 3, 0)
+    assert e >= 0
+    assert g.call('epoll_create1', 0x1) == -errno.EINVAL
+    ep = g.call('epoll_create1', 0)
+    ev = g.alloc(16, struct.pack('<I4xQ', 1, 0xDEADBEEF12345678))
+    assert g.call('epoll_ctl', ep, 1, e, WILD) == -errno.EFAULT
+    assert g.call('epoll_ctl', ep, 1, 999, ev) == -errno.EBADF
+    assert g.call('epoll_ctl', ep, 1, e, ev) == 0
+    out = g.alloc(64)
+    sig = g.alloc(8, bytes(8))
+    assert g.call('epoll_pwait', ep, out, 4, 0, sig, 4) == -errno.EINVAL   # sigsetsize
+    assert g.call('epoll_pwait', ep, out, -1, 0, 0, 8) == -errno.EINVAL
+    assert g.call('epoll_pwait', ep, WILD, 4, 0, 0, 8) == -errno.EFAULT
+    # the 16-byte arm64 layout, the data word returned as given
+    assert g.call('epoll_pwait', ep, out, 4, -1, sig, 8) == 1
+    assert struct.unpack('<I4xQ', g.mem.read(out, 16)) == (1, 0xDEADBEEF12345678)
+    tmo = g.alloc(16, struct.pack('<qq', 0, 1_000_000))
+    assert g.call('epoll_pwait2', ep, out, 4, tmo, 0, 8) == 1
+    assert g.call('epoll_pwait2', ep, out, 4, g.alloc(16, struct.pack('<qq', 0, -1)),
+                  0, 8) == -errno.EINVAL
+
+
+def test_socket_type_errors_are_linux_ones(g):
+    # Linux: a type past SOCK_MAX, or an unknown type flag, is EINVAL (qemu-aarch64 7.2 differs)
+    assert g.call('socket', AF_INET, 99, 0) == -errno.EINVAL
+    assert g.call('socket', AF_INET, SOCK_STREAM | 0x100, 0) == -errno.EINVAL
+    assert g.call('socket', 12345, SOCK_STREAM, 0) == -errno.EAFNOSUPPORT
+    assert g.call('socketpair', AF_UNIX, SOCK_STREAM, 0, WILD) == -errno.EFAULT
+    assert sorted(g.p.fds.files) == [0, 1, 2]          # nothing leaked by the EFAULT
+    a, b = _pair(g)
+    assert g.call('accept4', a, 0, 0, 1) == -errno.EINVAL
+    assert g.call('sendto', a, WILD, 4, 0, 0, 0) == -errno.EFAULT
+    assert g.call('sendmsg', a, WILD, 0) == -errno.EFAULT
+    assert g.call('recvmsg', b, WILD, 0) == -errno.EFAULT
+    # more than UIO_MAXIOV iovecs: EMSGSIZE
+    iov = g.alloc(16)
+    msg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, iov, 1025, 0, 0, 0))
+    assert g.call('sendmsg', a, msg, 0) == -errno.EMSGSIZE
+
+
+def test_scm_rights_truncation_sets_ctrunc(g):
+    """Two fds into a control buffer with room for one: one arrives, MSG_CTRUNC, and the other
+    is closed, not leaked into the guest's table."""
+    a, b = _pair(g)
+    r, w = os.pipe()
+    fr = g.p.fds.install(fs.OpenFile(r))
+    fw = g.p.fds.install(fs.OpenFile(w))
+    data = g.alloc(4, b'fds!')
+    iov = g.alloc(16, struct.pack('<QQ', data, 4))
+    ctl = g.alloc(24, struct.pack('<Qii', 24, 1, 1) + struct.pack('<ii', fr, fw))
+    msg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, iov, 1, ctl, 24, 0))
+    assert g.call('sendmsg', a, msg, 0) == 4
+    before = set(g.p.fds.files)
+    rbuf = g.alloc(8)
+    riov = g.alloc(16, struct.pack('<QQ', rbuf, 8))
+    rctl = g.alloc(24, bytes(24))
+    rmsg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, riov, 1, rctl, 20, 0))
+    assert g.call('recvmsg', b, rmsg, 0x40000000) == 4        # MSG_CMSG_CLOEXEC
+    controllen, flags = struct.unpack('<Qi', g.mem.read(rmsg + 40, 12))
+    assert controllen == 20 and flags & 0x8                    # MSG_CTRUNC
+    ln, level, typ, fd = struct.unpack('<Qiii', g.mem.read(rctl, 20))
+    assert (ln, level, typ) == (20, 1, 1)
+    assert set(g.p.fds.files) - before == {fd} and g.p.fds.files[fd].cloexec
+    # a bad fd in SCM_RIGHTS is EBADF
+    g.mem.write(ctl + 16, struct.pack('<ii', fr, 999))
+    assert g.call('sendmsg', a, msg, 0) == -errno.EBADF
