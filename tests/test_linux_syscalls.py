@@ -4,6 +4,7 @@ code: file I/O in temporary directories, memory management, signals bookkeeping,
 import errno
 import io
 import os
+import select
 import struct
 import time
 
@@ -871,3 +872,22 @@ def test_scm_rights_truncation_sets_ctrunc(g):
     # a bad fd in SCM_RIGHTS is EBADF
     g.mem.write(ctl + 16, struct.pack('<ii', fr, 999))
     assert g.call('sendmsg', a, msg, 0) == -errno.EBADF
+
+
+def test_signalfd_sizemask_and_pending_readiness(g):
+    mask = g.alloc(8, struct.pack('<Q', 1 << (abi.SIGUSR1 - 1)))
+    # Linux: sizemask must be sizeof(sigset_t) (qemu-aarch64 7.2 accepts any)
+    assert g.call('signalfd4', -1, mask, 4, 0) == -errno.EINVAL
+    fd = g.call('signalfd4', -1, mask, 8, abi.G_O_NONBLOCK)
+    assert fd >= 0
+    host = g.p.fds.files[fd].host
+    ready = lambda: bool(select.select([host], [], [], 0)[0])    # noqa: E731
+    assert not ready()
+    g.p.signals.queue(abi.SIGUSR1)
+    assert ready()                          # the pending set's watch filled the pipe
+    buf = g.alloc(128)
+    assert g.call('read', fd, buf, 128) == 128
+    assert struct.unpack('<I', g.mem.read(buf, 4))[0] == abi.SIGUSR1
+    assert not ready() and not g.p.signals.pending
+    assert g.call('read', fd, buf, 128) == -errno.EAGAIN
+    assert g.call('readv', fd, buf, 1) == -errno.EINVAL

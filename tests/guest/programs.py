@@ -110,6 +110,9 @@ PROGRAMS = [
     _p("epoll_echo"),
     _p("scm_rights", args=[TMPDIR_PLACEHOLDER]),
     _p("sockopt"),
+    # signalfd4: blocked signals (kill, tgkill, a child's kill, SIGCHLD) read as
+    # signalfd_siginfo, poll/epoll readiness, new masks, dup, errnos, EINTR
+    _p("signalfd"),
 ]
 
 # Informational: executed guest instructions, measured with

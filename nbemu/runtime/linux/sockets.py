@@ -66,6 +66,9 @@ class Socket(OpenFile):
         super().__init__(host, cloexec)
         self.stype = stype
 
+    def dup(self, cloexec):
+        return Socket(os.dup(self.host), cloexec, self.stype)
+
 
 def _sock(p, fd):
     of = p.fds.lookup(_s32(fd))
