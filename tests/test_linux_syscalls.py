@@ -891,3 +891,20 @@ def test_signalfd_sizemask_and_pending_readiness(g):
     assert not ready() and not g.p.signals.pending
     assert g.call('read', fd, buf, 128) == -errno.EAGAIN
     assert g.call('readv', fd, buf, 1) == -errno.EINVAL
+
+
+def test_timerfd_flags_and_settime(g):
+    # Linux: unknown timerfd_create flags are EINVAL (qemu-aarch64 7.2 accepts them)
+    assert g.call('timerfd_create', 1, 0x10) == -errno.EINVAL
+    t = g.call('timerfd_create', 1, abi.G_O_NONBLOCK)
+    assert t >= 0
+    new = g.alloc(32, struct.pack('<qqqq', 5, 0, 100, 0))     # interval 5 s, value 100 s
+    old = g.alloc(32)
+    assert g.call('timerfd_settime', t, 0, new, old) == 0
+    assert g.mem.read(old, 32) == bytes(32)
+    cur = g.alloc(32)
+    assert g.call('timerfd_gettime', t, cur) == 0
+    isec, insec, vsec, vnsec = struct.unpack('<qqqq', g.mem.read(cur, 32))
+    assert (isec, insec) == (5, 0) and 98 <= vsec < 100
+    assert g.call('read', t, g.alloc(8), 8) == -errno.EAGAIN
+    assert g.call('timerfd_settime', t, 0, WILD, 0) == -errno.EFAULT

@@ -113,6 +113,9 @@ PROGRAMS = [
     # signalfd4: blocked signals (kill, tgkill, a child's kill, SIGCHLD) read as
     # signalfd_siginfo, poll/epoll readiness, new masks, dup, errnos, EINTR
     _p("signalfd"),
+    # timerfd: one-shot, periodic and absolute timers, settime's old value, gettime, epoll,
+    # errnos, EINTR
+    _p("timerfd"),
 ]
 
 # Informational: executed guest instructions, measured with
