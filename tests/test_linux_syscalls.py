@@ -908,3 +908,34 @@ def test_timerfd_flags_and_settime(g):
     assert (isec, insec) == (5, 0) and 98 <= vsec < 100
     assert g.call('read', t, g.alloc(8), 8) == -errno.EAGAIN
     assert g.call('timerfd_settime', t, 0, WILD, 0) == -errno.EFAULT
+
+
+def test_shm_attach_detach_restores_private_arena_pages(g):
+    shmid = g.call('shmget', 0, 8192, 0o1000 | 0o600)       # IPC_PRIVATE, IPC_CREAT
+    assert shmid >= 0
+    try:
+        # Linux: SHM_REMAP needs an address (qemu-aarch64 7.2 attaches anyway)
+        assert g.call('shmat', shmid, 0, 0o40000) == -errno.EINVAL
+        a = g.call('shmat', shmid, 0, 0)
+        b = g.call('shmat', shmid, 0, 0)
+        assert a > 0 and b > 0 and a != b
+        g.mem.write(a, b'shared')
+        assert g.mem.read(b, 6) == b'shared'            # two guest views of one host segment
+        assert len(g.p.mem.host_shared) == 4
+        ds = g.alloc(112)
+        assert g.call('shmctl', shmid, 2, ds) == 0
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 48)[0] == 8192
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 88)[0] == 2      # shm_nattch
+        assert g.call('shmdt', a) == 0
+        assert g.call('shmdt', a) == -errno.EINVAL
+        # b's pages stay shared; a's arena pages are private again (and reused privately)
+        assert len(g.p.mem.host_shared) == 2
+        c = g.call('mmap', 0, 8192, 3, 0x22, -1, 0)
+        g.mem.write(c, b'private')
+        assert g.mem.read(b, 6) == b'shared'
+        assert g.call('shmctl', shmid, 2, ds) == 0
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 88)[0] == 1
+        assert g.call('munmap', b, 8192) == 0            # munmap detaches as well
+        assert not g.p.mem.host_shared
+    finally:
+        assert g.call('shmctl', shmid, 0, 0) == 0

@@ -116,6 +116,10 @@ PROGRAMS = [
     # timerfd: one-shot, periodic and absolute timers, settime's old value, gettime, epoll,
     # errnos, EINTR
     _p("timerfd"),
+    # System V shm: attachments anywhere and at chosen addresses (SHM_RND, SHM_REMAP,
+    # SHM_RDONLY) aliasing each other, shared with a forked child, IPC_STAT/IPC_SET/IPC_RMID,
+    # /proc/self/maps, errnos
+    _p("shm"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -113,6 +113,12 @@ class AddressSpace:
         self.mem.map(addr, length, prot)
         self._insert(Vma(addr, addr + length, prot, name, offset, shared, anon))
 
+    def map_host_shared(self, addr, length, prot, off, name):
+        """Arena pages from off, already backed by a host shared mapping (shm.py), at addr."""
+        length = page_up(length)
+        self.mem.map_host_shared(addr, off, length, prot)
+        self._insert(Vma(addr, addr + length, prot, name, 0, True, False))
+
     def unmap(self, addr, length):
         length = page_up(length)
         self.mem.unmap(addr, length)

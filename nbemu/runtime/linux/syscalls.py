@@ -16,8 +16,8 @@ import time
 from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
 # importing a module registers its syscalls
-from . import (abi, epoll, eventfd, execve, fork, fs, mm, poll, signalfd,  # noqa: F401
-               signals, sockets, timerfd, timers, xattr)
+from . import (abi, epoll, eventfd, execve, fork, fs, mm, poll, shm,  # noqa: F401
+               signalfd, signals, sockets, timerfd, timers, xattr)
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
