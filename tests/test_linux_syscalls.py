@@ -939,3 +939,28 @@ def test_shm_attach_detach_restores_private_arena_pages(g):
         assert not g.p.mem.host_shared
     finally:
         assert g.call('shmctl', shmid, 0, 0) == 0
+
+
+def test_map_shared_file_pages_are_the_files(g, tmp_path):
+    (tmp_path / 'f').write_bytes(b'a' * 5000)
+    fd = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDWR, 0)
+    a = g.call('mmap', 0, 12288, 3, 0x01, fd, 0)               # MAP_SHARED, 3 pages
+    assert a > 0
+    # the two pages holding file bytes are the file's; the third, wholly past EOF, is private
+    assert len(g.p.mem.host_shared) == 2
+    g.mem.write(a + 4090, b'SHARED')
+    assert (tmp_path / 'f').read_bytes()[4088:4098] == b'aaSHAREDaa'
+    assert g.call('mprotect', a, 4096, 1) == 0                 # read-only: stores fault
+    with pytest.raises(GuestFault):
+        g.mem.write(a, b'x')
+    ro = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDONLY, 0)
+    c = g.call('mmap', 0, 4096, 1, 0x01, ro, 0)                # a read-only file: a copy
+    assert c > 0 and len(g.p.mem.host_shared) == 2
+    assert g.call('munmap', a, 12288) == 0
+    assert not g.p.mem.host_shared
+    anon = g.call('mmap', 0, 8192, 3, 0x21, -1, 0)             # MAP_SHARED | MAP_ANONYMOUS
+    assert len(g.p.mem.host_shared) == 2
+    assert '/dev/zero (deleted)' in g.p.mm.maps_text()
+    g.mem.write(anon, b'kept')
+    assert g.call('madvise', anon, 8192, 4) == 0               # MADV_DONTNEED
+    assert g.mem.read(anon, 4) == b'kept'

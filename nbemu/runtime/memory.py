@@ -142,8 +142,10 @@ class Memory:
 
     # ----- pages backed by host shared memory -----
     def alloc_run(self, npages):
-        """Arena offset of npages contiguous pages never handed out (for map_host_shared: a
-        host mapping replaces them whole)."""
+        """Arena offset of npages contiguous pages (for map_host_shared: a host mapping
+        replaces them whole): a free page for one, never handed out ones for more."""
+        if npages == 1 and self.free_pages:
+            return self.free_pages.pop()
         if self.next_free + npages * PAGE_SIZE > self.limit:
             raise OutOfGuestMemory()
         off = self.next_free

@@ -120,6 +120,9 @@ PROGRAMS = [
     # SHM_RDONLY) aliasing each other, shared with a forked child, IPC_STAT/IPC_SET/IPC_RMID,
     # /proc/self/maps, errnos
     _p("shm"),
+    # MAP_SHARED anonymous and read-write file mappings shared with forked children, stores
+    # reaching the file and write(2)s the mapping, aliasing, MADV_DONTNEED, /proc/self/maps
+    _p("mmap_shared", args=[TMPDIR_PLACEHOLDER]),
 ]
 
 # Informational: executed guest instructions, measured with
