@@ -22,9 +22,12 @@ import fcntl
 import os
 import select
 import struct
+import time
 
+from ..memory import GuestFault
 from . import abi, cmsg, guestmem
 from .fs import Errno, OpenFile, _libc
+from .hostsig import Interrupted
 from .table import syscall
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
@@ -431,9 +434,7 @@ def _read_iov(p, iov, iovlen, write):
     return views, spans
 
 
-@syscall('sendmsg', 'dpx')
-def sys_sendmsg(p, fd, msg, flags):
-    of, stype = _sock(p, fd)
+def _send_one(p, of, stype, msg, flags):
     name_p, namelen, iov, iovlen, ctl, ctllen, _ = _GUEST_MSGHDR.unpack(
         p.mem.read(msg, _GUEST_MSGHDR.size))
     name = read_sockaddr(p, name_p, namelen) if name_p else b''
@@ -441,19 +442,16 @@ def sys_sendmsg(p, fd, msg, flags):
     control = b''
     if ctllen:
         if ctllen > cmsg.CONTROL_MAX:
-            return -errno.ENOBUFS
+            raise OSError(errno.ENOBUFS, os.strerror(errno.ENOBUFS))
         control = cmsg.to_host(p, p.mem.read(ctl, ctllen))
-    return _sendmsg(p, of, stype, views, name, control, _s32(flags))
+    return _sendmsg(p, of, stype, views, name, control, flags)
 
 
-@syscall('recvmsg', 'dpx')
-def sys_recvmsg(p, fd, msg, flags):
-    of, _ = _sock(p, fd)
-    flags = _s32(flags)
+def _recv_one(p, of, msg, flags):
     name_p, namelen, iov, iovlen, ctl, ctllen, _ = _GUEST_MSGHDR.unpack(
         p.mem.read(msg, _GUEST_MSGHDR.size))
     if _s32(namelen) < 0:
-        return -errno.EINVAL
+        raise OSError(errno.EINVAL, 'bad name length')
     views, spans = _read_iov(p, iov, iovlen, True)
     ctllen = min(ctllen, cmsg.CONTROL_MAX)
     n, name, control, mflags = _recvmsg(p, of, views, bool(name_p), ctllen, flags)
@@ -466,6 +464,77 @@ def sys_recvmsg(p, fd, msg, flags):
         p.mem.write(ctl, control)
     p.mem.write(msg + 40, struct.pack('<Qi', len(control), mflags))
     return n
+
+
+@syscall('sendmsg', 'dpx')
+def sys_sendmsg(p, fd, msg, flags):
+    of, stype = _sock(p, fd)
+    return _send_one(p, of, stype, msg, _s32(flags))
+
+
+@syscall('recvmsg', 'dpx')
+def sys_recvmsg(p, fd, msg, flags):
+    of, _ = _sock(p, fd)
+    return _recv_one(p, of, msg, _s32(flags))
+
+
+MMSGHDR_SIZE = 64           # struct mmsghdr: a msghdr, then unsigned msg_len (and padding)
+MSG_WAITFORONE = 0x10000
+
+
+@syscall('sendmmsg', 'dpux')
+def sys_sendmmsg(p, fd, vec, vlen, flags):
+    """Each message as sendmsg sends it; an error after the first ends the batch with the count
+    sent (Linux's __sys_sendmmsg)."""
+    of, stype = _sock(p, fd)
+    vlen = min(vlen & 0xFFFFFFFF, guestmem.IOV_MAX)
+    flags = _s32(flags)
+    sent = 0
+    while sent < vlen:
+        entry = vec + sent * MMSGHDR_SIZE
+        try:
+            n = _send_one(p, of, stype, entry, flags)
+        except (OSError, Errno, GuestFault, Interrupted):
+            if sent:
+                break
+            raise
+        p.mem.write(entry + 56, struct.pack('<I', n))
+        sent += 1
+    return sent
+
+
+@syscall('recvmmsg', 'dpuxp')
+def sys_recvmmsg(p, fd, vec, vlen, flags, tmo):
+    """Each message as recvmsg receives it; MSG_WAITFORONE stops waiting after the first, the
+    timeout is looked at after each message, as Linux does, and gets the time left."""
+    of, _ = _sock(p, fd)
+    vlen = min(vlen & 0xFFFFFFFF, guestmem.IOV_MAX)
+    flags = _s32(flags)
+    deadline = None
+    if tmo:
+        sec, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
+        if sec < 0 or not 0 <= ns < 1_000_000_000:
+            return -errno.EINVAL
+        deadline = time.monotonic() + sec + ns / 1e9
+    got = 0
+    while got < vlen:
+        entry = vec + got * MMSGHDR_SIZE
+        try:
+            n = _recv_one(p, of, entry, flags)
+        except (OSError, Errno, GuestFault, Interrupted):
+            if got:
+                break
+            raise
+        p.mem.write(entry + 56, struct.pack('<I', n))
+        got += 1
+        if flags & MSG_WAITFORONE:
+            flags |= MSG_DONTWAIT
+        if deadline is not None and time.monotonic() >= deadline:
+            break
+    if tmo and got:
+        left = max(0, int((deadline - time.monotonic()) * 1e9))
+        p.mem.write(tmo, abi.pack_timespec(left))
+    return got
 
 
 # ----- options -----

@@ -1,7 +1,8 @@
 /* An epoll echo server and its clients: over an AF_UNIX socketpair with a forked server, and
  * over 127.0.0.1 TCP in one process with non-blocking sockets (listen on port 0, getsockname,
  * EINPROGRESS connect, accept4, EPOLLOUT/EPOLLIN/EPOLLRDHUP), then AF_INET6 UDP on ::1 with
- * sendto/recvfrom addresses. Prints only what does not depend on ports or timing. */
+ * sendto/recvfrom addresses, sendmmsg/recvmmsg. Prints only what does not depend on ports or
+ * timing. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -166,6 +168,34 @@ static void over_udp6(void) {
     n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
     printf("udp6 short name: %zd len %u family %d port zero %d\n", n, fl, from.sin6_family,
            from.sin6_port == 0);
+
+    /* sendmmsg three datagrams, recvmmsg them with MSG_WAITFORONE into room for five */
+    connect(c, (struct sockaddr *)&a, sizeof a);
+    const char *words[3] = {"one", "three", "seventeen"};
+    struct mmsghdr out[3], in[5];
+    struct iovec oiov[3], iiov[5];
+    char ibuf[5][16];
+    memset(out, 0, sizeof out);
+    memset(in, 0, sizeof in);
+    for (int i = 0; i < 3; i++) {
+        oiov[i].iov_base = (void *)words[i];
+        oiov[i].iov_len = strlen(words[i]);
+        out[i].msg_hdr.msg_iov = &oiov[i];
+        out[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (int i = 0; i < 5; i++) {
+        iiov[i].iov_base = ibuf[i];
+        iiov[i].iov_len = sizeof ibuf[i];
+        in[i].msg_hdr.msg_iov = &iiov[i];
+        in[i].msg_hdr.msg_iovlen = 1;
+    }
+    printf("sendmmsg: %d\n", sendmmsg(c, out, 3, 0));
+    printf("  msg_len %u %u %u\n", out[0].msg_len, out[1].msg_len, out[2].msg_len);
+    struct timespec tmo = {5, 0};
+    int got = recvmmsg(s, in, 5, MSG_WAITFORONE, &tmo);
+    printf("recvmmsg: %d\n", got);
+    for (int i = 0; i < got; i++) printf("  %u '%.*s'\n", in[i].msg_len, (int)in[i].msg_len, ibuf[i]);
+    printf("recvmmsg nothing (EAGAIN): %d %s\n", recvmmsg(s, in, 5, MSG_DONTWAIT, 0), strerror(errno));
     close(s);
     close(c);
 }
