@@ -964,3 +964,19 @@ def test_map_shared_file_pages_are_the_files(g, tmp_path):
     g.mem.write(anon, b'kept')
     assert g.call('madvise', anon, 8192, 4) == 0               # MADV_DONTNEED
     assert g.mem.read(anon, 4) == b'kept'
+
+
+def test_shm_rdonly_attachment_cannot_be_made_writable(g):
+    shmid = g.call('shmget', 0, 4096, 0o1000 | 0o600)
+    try:
+        a = g.call('shmat', shmid, 0, 0o10000)                  # SHM_RDONLY
+        assert a > 0
+        # Linux: EACCES (no VM_MAYWRITE); the host maps it read-only, so it must stay so
+        assert g.call('mprotect', a, 4096, 3) == -errno.EACCES
+        assert g.call('mprotect', a, 4096, 1) == 0
+        with pytest.raises(GuestFault):
+            g.mem.write(a, b'x')
+        assert g.call('shmdt', a) == 0
+        assert not g.p.mem.host_readonly
+    finally:
+        g.call('shmctl', shmid, 0, 0)

@@ -36,6 +36,7 @@ class Memory:
         self._arena_map = mmap.mmap(-1, limit, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.arena = np.frombuffer(self._arena_map, dtype=np.uint8)
         self.host_shared = set()    # arena offsets of the pages a host shared mapping backs
+        self.host_readonly = set()  # those of them the host maps read-only (shmat SHM_RDONLY)
         self.l1 = np.zeros(L1_ENTRIES, dtype=np.int64)
         self.l2 = np.zeros((L2_POOL, L2_ENTRIES), dtype=np.int64)
         self.n_l2 = 0
@@ -155,9 +156,10 @@ class Memory:
     def host_address(self, off):
         return self.arena.ctypes.data + off
 
-    def map_host_shared(self, addr, off, length, prot):
+    def map_host_shared(self, addr, off, length, prot, host_writable=True):
         """Map [addr, addr+length) onto the arena pages from off, which the caller has just
-        backed by a host shared mapping; unmapping them puts private memory back."""
+        backed by a host shared mapping; unmapping them puts private memory back. A mapping
+        the host has read-only can never be made writable (readonly_in)."""
         assert addr & PAGE_MASK == 0 and off & PAGE_MASK == 0
         npages = (length + PAGE_MASK) >> PAGE_SHIFT
         self.unmap(addr, length)
@@ -167,7 +169,20 @@ class Memory:
             t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_PERMS))
             i += hi - lo
         self.host_shared.update(offs.tolist())
+        if not host_writable:
+            self.host_readonly.update(offs.tolist())
         self.flush_tlbs()
+
+    def readonly_in(self, addr, length):
+        """True if a page of [addr, addr+length) is host shared memory the host maps read-only
+        (a store there would fault in the emulator itself)."""
+        if not self.host_readonly:
+            return False
+        for t, lo, hi in self._blocks(addr, length, False):
+            if t is not None and any(int(e) & ~PAGE_MASK in self.host_readonly
+                                     for e in t[lo:hi] if e):
+                return True
+        return False
 
     def _unshare(self, offs):
         """Private zero pages over host-shared ones (which detaches them on the host)."""
@@ -177,6 +192,7 @@ class Memory:
             if r == _MAP_FAILED:
                 raise OSError(ctypes.get_errno(), 'cannot restore an arena page')
             self.host_shared.discard(off)
+            self.host_readonly.discard(off)
 
     def protect(self, addr, length, prot):
         blocks = list(self._blocks(addr, length, False))

@@ -113,10 +113,10 @@ class AddressSpace:
         self.mem.map(addr, length, prot)
         self._insert(Vma(addr, addr + length, prot, name, offset, shared, anon))
 
-    def map_host_shared(self, addr, length, prot, off, name):
+    def map_host_shared(self, addr, length, prot, off, name, host_writable=True):
         """Arena pages from off, already backed by a host shared mapping (shm.py), at addr."""
         length = page_up(length)
-        self.mem.map_host_shared(addr, off, length, prot)
+        self.mem.map_host_shared(addr, off, length, prot, host_writable)
         self._insert(Vma(addr, addr + length, prot, name, 0, True, False))
 
     def unmap(self, addr, length):
@@ -339,6 +339,8 @@ def sys_mprotect(p, addr, length, prot):
         return 0
     if addr + size > TASK_SIZE:
         return -errno.ENOMEM
+    if prot & abi.PROT_WRITE and p.mem.readonly_in(addr, size):
+        return -errno.EACCES        # Linux: a read-only shared mapping may never be written
     return 0 if p.mm.protect(addr, size, prot & 7) else -errno.ENOMEM
 
 

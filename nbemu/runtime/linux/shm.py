@@ -62,7 +62,7 @@ def sys_shmget(p, key, size, flags):
                                ctypes.c_int(_s32(flags))))
 
 
-@syscall('shmat', 'dpx')
+@syscall('shmat', 'dpx', ret='p')
 def sys_shmat(p, shmid, addr, flags):
     shmid, flags = _s32(shmid), _s32(flags)
     if addr:
@@ -99,7 +99,8 @@ def sys_shmat(p, shmid, addr, flags):
         return -e
     prot = abi.PROT_READ | (0 if flags & SHM_RDONLY else abi.PROT_WRITE) | \
         (abi.PROT_EXEC if flags & SHM_EXEC else 0)
-    mm.map_host_shared(addr, size, prot, off, f'/SYSV{key:08x} (deleted)')
+    mm.map_host_shared(addr, size, prot, off, f'/SYSV{key:08x} (deleted)',
+                       host_writable=not flags & SHM_RDONLY)
     _attachments(p)[addr] = size
     return addr
 
