@@ -980,3 +980,14 @@ def test_shm_rdonly_attachment_cannot_be_made_writable(g):
         assert not g.p.mem.host_readonly
     finally:
         g.call('shmctl', shmid, 0, 0)
+
+
+def test_short_counter_read_is_einval_without_waiting(g):
+    g.p.hostsig._ensure_pipe()          # as when signals are forwarded: a read waits first
+    e = g.call('eventfd2', 0, 0)        # blocking, counter 0
+    t = g.call('timerfd_create', 1, 0)  # blocking, disarmed
+    buf = g.alloc(8)
+    assert g.call('read', e, buf, 4) == -errno.EINVAL
+    assert g.call('read', t, buf, 7) == -errno.EINVAL
+    d = g.call('dup', e)
+    assert g.call('read', d, buf, 4) == -errno.EINVAL

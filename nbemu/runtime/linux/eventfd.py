@@ -9,6 +9,16 @@ from . import abi
 from .fs import OpenFile
 from .table import syscall
 
+class CounterFd(OpenFile):
+    """An eventfd or timerfd: its value is read as 8 bytes, a shorter read is EINVAL at once
+    (not after waiting for the counter, as a plain blocking read would)."""
+    __slots__ = ()
+    min_read = 8
+
+    def dup(self, cloexec):
+        return CounterFd(os.dup(self.host), cloexec, self._path)
+
+
 EFD_SEMAPHORE = 1
 EFD_CLOEXEC = abi.G_O_CLOEXEC
 EFD_NONBLOCK = abi.G_O_NONBLOCK
@@ -22,4 +32,4 @@ def sys_eventfd2(p, initval, flags):
     host_flags = os.EFD_CLOEXEC | (os.EFD_SEMAPHORE if flags & EFD_SEMAPHORE else 0) | \
         (os.EFD_NONBLOCK if flags & EFD_NONBLOCK else 0)
     h = os.eventfd(initval & 0xFFFFFFFF, host_flags)
-    return p.fds.install(OpenFile(h, bool(flags & EFD_CLOEXEC)))
+    return p.fds.install(CounterFd(h, bool(flags & EFD_CLOEXEC)))

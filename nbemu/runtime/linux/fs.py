@@ -59,6 +59,8 @@ class OpenFile:
     # an fd whose reads and writes the emulator itself answers (signalfd.py); the host fd
     # then only carries the readiness that poll and epoll see
     emulated = False
+    # reads shorter than this fail with EINVAL before any wait (eventfd, timerfd: 8 bytes)
+    min_read = 0
 
     def dup(self, cloexec):
         """A new guest fd of the same open file (dup, dup3, F_DUPFD): a subclass keeps its kind."""
@@ -300,6 +302,8 @@ def _read_common(p, fd, buf, count, offset=None):
         return of.guest_read(p, buf, count, offset)
     if count == 0:
         return 0
+    if count < of.min_read:
+        return -errno.EINVAL
     wait_readable(p, of)
     if offset is not None and offset < 0:
         return -errno.EINVAL

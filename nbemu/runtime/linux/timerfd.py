@@ -10,7 +10,8 @@ import errno
 import os
 
 from . import abi
-from .fs import OpenFile, _libc
+from .eventfd import CounterFd
+from .fs import _libc
 from .table import syscall
 
 TFD_CLOEXEC = abi.G_O_CLOEXEC
@@ -38,7 +39,7 @@ def sys_timerfd_create(p, clockid, flags):
         return -errno.EINVAL
     hflags = os.O_CLOEXEC | (os.O_NONBLOCK if flags & TFD_NONBLOCK else 0)
     h = _check(_libc.timerfd_create(ctypes.c_int(_s32(clockid)), ctypes.c_int(hflags)))
-    return p.fds.install(OpenFile(h, bool(flags & TFD_CLOEXEC)))
+    return p.fds.install(CounterFd(h, bool(flags & TFD_CLOEXEC)))
 
 
 @syscall('timerfd_settime', 'dxpp')
