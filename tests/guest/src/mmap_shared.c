@@ -1,7 +1,8 @@
 /* MAP_SHARED: anonymous shared memory and a read-write file mapping shared with a forked
  * child, stores reaching the file (read back with read(2)) and write(2)s showing in the
  * mapping, two mappings of one file aliasing, MADV_DONTNEED keeping shared contents,
- * /proc/self/maps ("rw-s"), munmap. argv[1] is an empty directory. */
+ * /proc/self/maps ("rw-s"), munmap, a memfd. argv[1] is an empty directory. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -88,6 +89,22 @@ int main(int argc, char **argv) {
     memset(buf, 0, sizeof buf);
     pread(fd, buf, 12, 0);
     printf("file after munmap: %s\n", buf);
+    /* a memfd mapped shared: the same pages in a forked child */
+    int mfd = memfd_create("region", MFD_CLOEXEC);
+    ftruncate(mfd, 4096);
+    char *r = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+    maps_line(r);
+    pid = fork();
+    if (pid == 0) {
+        strcpy(r, "memfd from the child");
+        _exit(0);
+    }
+    waitpid(pid, 0, 0);
+    memset(buf, 0, sizeof buf);
+    pread(mfd, buf, 15, 0);
+    printf("memfd mapping: %s, read(2): %s\n", r, buf);
+    close(mfd);
+
     int rd = open("data", O_RDONLY);
     char *ro = mmap(0, 4096, PROT_READ, MAP_SHARED, rd, 0);
     printf("read-only shared mapping: %.12s\n", ro);
