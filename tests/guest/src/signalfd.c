@@ -1,7 +1,7 @@
 /* signalfd4: blocked signals read as struct signalfd_siginfo (kill, tgkill, a forked child's
  * kill, SIGCHLD with its status), several per read, EAGAIN, poll and epoll readiness, changing
- * the mask of an existing signalfd, dup, the errnos (EINVAL, EBADF), and a handled signal
- * outside the mask ending a blocking read with EINTR. */
+ * the mask of an existing signalfd, dup, an inherited signalfd in a child, the errnos (EINVAL,
+ * EBADF), and a handled signal outside the mask ending a blocking read with EINTR. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <poll.h>
@@ -106,6 +106,26 @@ int main(void) {
     CHECK("blocking read SIGCHLD", read(cfd, si, sizeof si));
     show(&si[0], child);
     waitpid(child, 0, 0);
+
+    /* an inherited signalfd reads the reader's own signals: the child's raise is the
+     * child's, and the parent's fd does not become readable */
+    child = fork();
+    if (child == 0) {
+        struct pollfd cp = {fd, POLLIN, 0};
+        int before = poll(&cp, 1, 0);
+        kill(getpid(), SIGUSR2);
+        int after = poll(&cp, 1, 0);
+        ssize_t n = read(fd, si, sizeof si);
+        printf("child: poll before %d after %d, read %zd signo %u pid ok %d\n", before, after,
+               n, si[0].ssi_signo, (pid_t)si[0].ssi_pid == getpid());
+        _exit(0);
+    }
+    waitpid(child, 0, 0);
+    CHECK("the second child's SIGCHLD", read(cfd, si, sizeof si));
+    printf("  signo %u code %d status %d\n", si[0].ssi_signo, si[0].ssi_code, si[0].ssi_status);
+    pf.revents = 0;
+    CHECK("parent's poll after the child", poll(&pf, 1, 0));
+    CHECK("parent's read (EAGAIN)", read(fd, si, sizeof si));
 
     /* a handled, unblocked signal ends a blocking read */
     struct sigaction sa;
