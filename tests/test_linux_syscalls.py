@@ -991,3 +991,22 @@ def test_short_counter_read_is_einval_without_waiting(g):
     assert g.call('read', t, buf, 7) == -errno.EINVAL
     d = g.call('dup', e)
     assert g.call('read', d, buf, 4) == -errno.EINVAL
+
+
+def test_unix_socket_relative_path_follows_guest_chdir(g, tmp_path):
+    (tmp_path / 'sub').mkdir()
+    assert g.call('chdir', g.cstr('sub')) == 0
+    s = g.call('socket', AF_UNIX, SOCK_DGRAM, 0)
+    addr = g.alloc(16, struct.pack('<H', AF_UNIX) + b'rel.sock\0')
+    assert g.call('bind', s, addr, 11) == 0
+    assert (tmp_path / 'sub' / 'rel.sock').exists() and not os.path.exists('rel.sock')
+    c = g.call('socket', AF_UNIX, SOCK_DGRAM, 0)
+    assert g.call('sendto', c, g.alloc(2, b'hi'), 2, 0, addr, 11) == 2
+    out, name, ln = g.alloc(8), g.alloc(16), g.alloc(4, struct.pack('<I', 16))
+    assert g.call('recvfrom', s, out, 8, 0, name, ln) == 2
+    assert g.mem.read(out, 2) == b'hi'
+    assert struct.unpack('<I', g.mem.read(ln, 4))[0] == 0        # an unbound sender: no name
+    # getsockname gives the path as bound: relative
+    g.mem.write(ln, struct.pack('<I', 16))
+    assert g.call('getsockname', s, name, ln) == 0
+    assert g.mem.read(name, 11) == struct.pack('<H', AF_UNIX) + b'rel.sock\0'
