@@ -9,7 +9,9 @@ see a signalfd become readable as on Linux (POLLIN only; a pipe's read end is ne
 
 dup'd fds share one context (mask, pipe), as they share one file on Linux. A forked child gets
 its own pipe on its first look (its pending set is its own). Limitations: execve passes the fd
-on as the bare pipe; readv on a signalfd is EINVAL.
+on as the bare pipe; readv on a signalfd is EINVAL; one pending set serves the process and its
+one thread, so a tgkill'd signal is not read before a kill'd one as Linux reads them; and a
+signal from another process has no ssi_pid/ssi_uid (hostsig.py learns only its number).
 """
 import errno
 import fcntl
