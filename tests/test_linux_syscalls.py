@@ -4,6 +4,7 @@ code: file I/O in temporary directories, memory management, signals bookkeeping,
 import errno
 import io
 import os
+import select
 import struct
 import time
 
@@ -11,7 +12,7 @@ import pytest
 
 from conftest import GUEST
 from nbemu.core import cpu
-from nbemu.runtime.linux import abi, syscalls
+from nbemu.runtime.linux import abi, fs, syscalls
 from nbemu.runtime.linux.loader import load_program
 from nbemu.runtime.linux.mm import AddressSpace
 from nbemu.runtime.linux.process import Process
@@ -790,3 +791,222 @@ def test_sigtimedwait_waits_for_a_blocked_timer_signal(g):
     assert time.monotonic() - t0 < 4
     assert struct.unpack_from('<iii', g.mem.read(info, 12)) == (abi.SIGALRM, 0, abi.SI_KERNEL)
     assert abi.SIGALRM not in g.p.signals.pending
+
+
+# ----- eventfd, epoll, sockets -----
+WILD = 16                           # an address nothing maps
+AF_UNIX, AF_INET, SOCK_STREAM, SOCK_DGRAM = 1, 2, 1, 2
+
+
+def _pair(g, stype=SOCK_DGRAM):
+    sv = g.alloc(8)
+    assert g.call('socketpair', AF_UNIX, stype, 0, sv) == 0
+    return struct.unpack('<ii', g.mem.read(sv, 8))
+
+
+def test_eventfd_and_epoll_errors(g):
+    assert g.call('eventfd2', 0, 0x10) == -errno.EINVAL
+    e = g.call('eventfd2', 3, 0)
+    assert e >= 0
+    assert g.call('epoll_create1', 0x1) == -errno.EINVAL
+    ep = g.call('epoll_create1', 0)
+    ev = g.alloc(16, struct.pack('<I4xQ', 1, 0xDEADBEEF12345678))
+    assert g.call('epoll_ctl', ep, 1, e, WILD) == -errno.EFAULT
+    assert g.call('epoll_ctl', ep, 1, 999, ev) == -errno.EBADF
+    assert g.call('epoll_ctl', ep, 1, e, ev) == 0
+    out = g.alloc(64)
+    sig = g.alloc(8, bytes(8))
+    assert g.call('epoll_pwait', ep, out, 4, 0, sig, 4) == -errno.EINVAL   # sigsetsize
+    assert g.call('epoll_pwait', ep, out, -1, 0, 0, 8) == -errno.EINVAL
+    assert g.call('epoll_pwait', ep, WILD, 4, 0, 0, 8) == -errno.EFAULT
+    # the 16-byte arm64 layout, the data word returned as given
+    assert g.call('epoll_pwait', ep, out, 4, -1, sig, 8) == 1
+    assert struct.unpack('<I4xQ', g.mem.read(out, 16)) == (1, 0xDEADBEEF12345678)
+    tmo = g.alloc(16, struct.pack('<qq', 0, 1_000_000))
+    assert g.call('epoll_pwait2', ep, out, 4, tmo, 0, 8) == 1
+    assert g.call('epoll_pwait2', ep, out, 4, g.alloc(16, struct.pack('<qq', 0, -1)),
+                  0, 8) == -errno.EINVAL
+
+
+def test_socket_type_errors_are_linux_ones(g):
+    # Linux: a type past SOCK_MAX, or an unknown type flag, is EINVAL (qemu-aarch64 7.2 differs)
+    assert g.call('socket', AF_INET, 99, 0) == -errno.EINVAL
+    assert g.call('socket', AF_INET, SOCK_STREAM | 0x100, 0) == -errno.EINVAL
+    assert g.call('socket', 12345, SOCK_STREAM, 0) == -errno.EAFNOSUPPORT
+    assert g.call('socketpair', AF_UNIX, SOCK_STREAM, 0, WILD) == -errno.EFAULT
+    assert sorted(g.p.fds.files) == [0, 1, 2]          # nothing leaked by the EFAULT
+    a, b = _pair(g)
+    assert g.call('accept4', a, 0, 0, 1) == -errno.EINVAL
+    assert g.call('sendto', a, WILD, 4, 0, 0, 0) == -errno.EFAULT
+    assert g.call('sendmsg', a, WILD, 0) == -errno.EFAULT
+    assert g.call('recvmsg', b, WILD, 0) == -errno.EFAULT
+    # more than UIO_MAXIOV iovecs: EMSGSIZE
+    iov = g.alloc(16)
+    msg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, iov, 1025, 0, 0, 0))
+    assert g.call('sendmsg', a, msg, 0) == -errno.EMSGSIZE
+
+
+def test_scm_rights_truncation_sets_ctrunc(g):
+    """Two fds into a control buffer with room for one: one arrives, MSG_CTRUNC, and the other
+    is closed, not leaked into the guest's table."""
+    a, b = _pair(g)
+    r, w = os.pipe()
+    fr = g.p.fds.install(fs.OpenFile(r))
+    fw = g.p.fds.install(fs.OpenFile(w))
+    data = g.alloc(4, b'fds!')
+    iov = g.alloc(16, struct.pack('<QQ', data, 4))
+    ctl = g.alloc(24, struct.pack('<Qii', 24, 1, 1) + struct.pack('<ii', fr, fw))
+    msg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, iov, 1, ctl, 24, 0))
+    assert g.call('sendmsg', a, msg, 0) == 4
+    before = set(g.p.fds.files)
+    rbuf = g.alloc(8)
+    riov = g.alloc(16, struct.pack('<QQ', rbuf, 8))
+    rctl = g.alloc(24, bytes(24))
+    rmsg = g.alloc(56, struct.pack('<QI4xQQQQi4x', 0, 0, riov, 1, rctl, 20, 0))
+    assert g.call('recvmsg', b, rmsg, 0x40000000) == 4        # MSG_CMSG_CLOEXEC
+    controllen, flags = struct.unpack('<Qi', g.mem.read(rmsg + 40, 12))
+    assert controllen == 20 and flags & 0x8                    # MSG_CTRUNC
+    ln, level, typ, fd = struct.unpack('<Qiii', g.mem.read(rctl, 20))
+    assert (ln, level, typ) == (20, 1, 1)
+    assert set(g.p.fds.files) - before == {fd} and g.p.fds.files[fd].cloexec
+    # a bad fd in SCM_RIGHTS is EBADF
+    g.mem.write(ctl + 16, struct.pack('<ii', fr, 999))
+    assert g.call('sendmsg', a, msg, 0) == -errno.EBADF
+
+
+def test_signalfd_sizemask_and_pending_readiness(g):
+    mask = g.alloc(8, struct.pack('<Q', 1 << (abi.SIGUSR1 - 1)))
+    # Linux: sizemask must be sizeof(sigset_t) (qemu-aarch64 7.2 accepts any)
+    assert g.call('signalfd4', -1, mask, 4, 0) == -errno.EINVAL
+    fd = g.call('signalfd4', -1, mask, 8, abi.G_O_NONBLOCK)
+    assert fd >= 0
+    host = g.p.fds.files[fd].host
+    ready = lambda: bool(select.select([host], [], [], 0)[0])    # noqa: E731
+    assert not ready()
+    g.p.signals.queue(abi.SIGUSR1)
+    assert ready()                          # the pending set's watch filled the pipe
+    buf = g.alloc(128)
+    assert g.call('read', fd, buf, 128) == 128
+    assert struct.unpack('<I', g.mem.read(buf, 4))[0] == abi.SIGUSR1
+    assert not ready() and not g.p.signals.pending
+    assert g.call('read', fd, buf, 128) == -errno.EAGAIN
+    assert g.call('readv', fd, buf, 1) == -errno.EINVAL
+
+
+def test_timerfd_flags_and_settime(g):
+    # Linux: unknown timerfd_create flags are EINVAL (qemu-aarch64 7.2 accepts them)
+    assert g.call('timerfd_create', 1, 0x10) == -errno.EINVAL
+    t = g.call('timerfd_create', 1, abi.G_O_NONBLOCK)
+    assert t >= 0
+    new = g.alloc(32, struct.pack('<qqqq', 5, 0, 100, 0))     # interval 5 s, value 100 s
+    old = g.alloc(32)
+    assert g.call('timerfd_settime', t, 0, new, old) == 0
+    assert g.mem.read(old, 32) == bytes(32)
+    cur = g.alloc(32)
+    assert g.call('timerfd_gettime', t, cur) == 0
+    isec, insec, vsec, vnsec = struct.unpack('<qqqq', g.mem.read(cur, 32))
+    assert (isec, insec) == (5, 0) and 98 <= vsec < 100
+    assert g.call('read', t, g.alloc(8), 8) == -errno.EAGAIN
+    assert g.call('timerfd_settime', t, 0, WILD, 0) == -errno.EFAULT
+
+
+def test_shm_attach_detach_restores_private_arena_pages(g):
+    shmid = g.call('shmget', 0, 8192, 0o1000 | 0o600)       # IPC_PRIVATE, IPC_CREAT
+    assert shmid >= 0
+    try:
+        # Linux: SHM_REMAP needs an address (qemu-aarch64 7.2 attaches anyway)
+        assert g.call('shmat', shmid, 0, 0o40000) == -errno.EINVAL
+        a = g.call('shmat', shmid, 0, 0)
+        b = g.call('shmat', shmid, 0, 0)
+        assert a > 0 and b > 0 and a != b
+        g.mem.write(a, b'shared')
+        assert g.mem.read(b, 6) == b'shared'            # two guest views of one host segment
+        assert len(g.p.mem.host_shared) == 4
+        ds = g.alloc(112)
+        assert g.call('shmctl', shmid, 2, ds) == 0
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 48)[0] == 8192
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 88)[0] == 2      # shm_nattch
+        assert g.call('shmdt', a) == 0
+        assert g.call('shmdt', a) == -errno.EINVAL
+        # b's pages stay shared; a's arena pages are private again (and reused privately)
+        assert len(g.p.mem.host_shared) == 2
+        c = g.call('mmap', 0, 8192, 3, 0x22, -1, 0)
+        g.mem.write(c, b'private')
+        assert g.mem.read(b, 6) == b'shared'
+        assert g.call('shmctl', shmid, 2, ds) == 0
+        assert struct.unpack_from('<Q', g.mem.read(ds, 112), 88)[0] == 1
+        assert g.call('munmap', b, 8192) == 0            # munmap detaches as well
+        assert not g.p.mem.host_shared
+    finally:
+        assert g.call('shmctl', shmid, 0, 0) == 0
+
+
+def test_map_shared_file_pages_are_the_files(g, tmp_path):
+    (tmp_path / 'f').write_bytes(b'a' * 5000)
+    fd = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDWR, 0)
+    a = g.call('mmap', 0, 12288, 3, 0x01, fd, 0)               # MAP_SHARED, 3 pages
+    assert a > 0
+    # the two pages holding file bytes are the file's; the third, wholly past EOF, is private
+    assert len(g.p.mem.host_shared) == 2
+    g.mem.write(a + 4090, b'SHARED')
+    assert (tmp_path / 'f').read_bytes()[4088:4098] == b'aaSHAREDaa'
+    assert g.call('mprotect', a, 4096, 1) == 0                 # read-only: stores fault
+    with pytest.raises(GuestFault):
+        g.mem.write(a, b'x')
+    ro = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDONLY, 0)
+    c = g.call('mmap', 0, 4096, 1, 0x01, ro, 0)                # a read-only file: a copy
+    assert c > 0 and len(g.p.mem.host_shared) == 2
+    assert g.call('munmap', a, 12288) == 0
+    assert not g.p.mem.host_shared
+    anon = g.call('mmap', 0, 8192, 3, 0x21, -1, 0)             # MAP_SHARED | MAP_ANONYMOUS
+    assert len(g.p.mem.host_shared) == 2
+    assert '/dev/zero (deleted)' in g.p.mm.maps_text()
+    g.mem.write(anon, b'kept')
+    assert g.call('madvise', anon, 8192, 4) == 0               # MADV_DONTNEED
+    assert g.mem.read(anon, 4) == b'kept'
+
+
+def test_shm_rdonly_attachment_cannot_be_made_writable(g):
+    shmid = g.call('shmget', 0, 4096, 0o1000 | 0o600)
+    try:
+        a = g.call('shmat', shmid, 0, 0o10000)                  # SHM_RDONLY
+        assert a > 0
+        # Linux: EACCES (no VM_MAYWRITE); the host maps it read-only, so it must stay so
+        assert g.call('mprotect', a, 4096, 3) == -errno.EACCES
+        assert g.call('mprotect', a, 4096, 1) == 0
+        with pytest.raises(GuestFault):
+            g.mem.write(a, b'x')
+        assert g.call('shmdt', a) == 0
+        assert not g.p.mem.host_readonly
+    finally:
+        g.call('shmctl', shmid, 0, 0)
+
+
+def test_short_counter_read_is_einval_without_waiting(g):
+    g.p.hostsig._ensure_pipe()          # as when signals are forwarded: a read waits first
+    e = g.call('eventfd2', 0, 0)        # blocking, counter 0
+    t = g.call('timerfd_create', 1, 0)  # blocking, disarmed
+    buf = g.alloc(8)
+    assert g.call('read', e, buf, 4) == -errno.EINVAL
+    assert g.call('read', t, buf, 7) == -errno.EINVAL
+    d = g.call('dup', e)
+    assert g.call('read', d, buf, 4) == -errno.EINVAL
+
+
+def test_unix_socket_relative_path_follows_guest_chdir(g, tmp_path):
+    (tmp_path / 'sub').mkdir()
+    assert g.call('chdir', g.cstr('sub')) == 0
+    s = g.call('socket', AF_UNIX, SOCK_DGRAM, 0)
+    addr = g.alloc(16, struct.pack('<H', AF_UNIX) + b'rel.sock\0')
+    assert g.call('bind', s, addr, 11) == 0
+    assert (tmp_path / 'sub' / 'rel.sock').exists() and not os.path.exists('rel.sock')
+    c = g.call('socket', AF_UNIX, SOCK_DGRAM, 0)
+    assert g.call('sendto', c, g.alloc(2, b'hi'), 2, 0, addr, 11) == 2
+    out, name, ln = g.alloc(8), g.alloc(16), g.alloc(4, struct.pack('<I', 16))
+    assert g.call('recvfrom', s, out, 8, 0, name, ln) == 2
+    assert g.mem.read(out, 2) == b'hi'
+    assert struct.unpack('<I', g.mem.read(ln, 4))[0] == 0        # an unbound sender: no name
+    # getsockname gives the path as bound: relative
+    g.mem.write(ln, struct.pack('<I', 16))
+    assert g.call('getsockname', s, name, ln) == 0
+    assert g.mem.read(name, 11) == struct.pack('<H', AF_UNIX) + b'rel.sock\0'

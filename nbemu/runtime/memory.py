@@ -5,6 +5,9 @@ Page-table entry (int64): arena offset of the page | PTE_VALID | permission bits
 an unmapped page. L1 has one entry per GiB of the 48-bit address space, holding 1 + the index of
 its L2 table in a fixed pool (0 = none).
 """
+import ctypes
+import mmap
+
 import numpy as np
 
 from nbemu.core.memdefs import (DEFAULT_LIMIT, L1_ENTRIES, L2_BITS, L2_ENTRIES, L2_POOL,  # noqa: F401
@@ -17,11 +20,23 @@ class OutOfGuestMemory(Exception):
     pass
 
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mmap.restype = ctypes.c_void_p
+_libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int, ctypes.c_int,
+                       ctypes.c_long]
+_MAP_FAILED = ctypes.c_void_p(-1).value
+
+
 class Memory:
     def __init__(self, limit=DEFAULT_LIMIT):
         limit = (limit + PAGE_MASK) & ~PAGE_MASK
-        # np.zeros is calloc-backed: pages cost host memory only once the guest touches them
-        self.arena = np.zeros(limit, dtype=np.uint8)
+        # an anonymous host mapping: pages cost host memory only once the guest touches them,
+        # and it is page-aligned, so a run of arena pages can be replaced by a host shared
+        # mapping (System V shm, linux/shm.py: map_host_shared)
+        self._arena_map = mmap.mmap(-1, limit, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.arena = np.frombuffer(self._arena_map, dtype=np.uint8)
+        self.host_shared = set()    # arena offsets of the pages a host shared mapping backs
+        self.host_readonly = set()  # those of them the host maps read-only (shmat SHM_RDONLY)
         self.l1 = np.zeros(L1_ENTRIES, dtype=np.int64)
         self.l2 = np.zeros((L2_POOL, L2_ENTRIES), dtype=np.int64)
         self.n_l2 = 0
@@ -118,10 +133,66 @@ class Memory:
                 continue
             seg = t[lo:hi]
             live = seg[seg != 0]
-            self.free_pages.extend((live & ~PAGE_MASK).tolist())
+            offs = (live & ~PAGE_MASK).tolist()
+            if self.host_shared:
+                self._unshare([o for o in offs if o in self.host_shared])
+            self.free_pages.extend(offs)
             seg[:] = 0
         self.flush_tlbs()
         self.forget_code(dropped_code)
+
+    # ----- pages backed by host shared memory -----
+    def alloc_run(self, npages):
+        """Arena offset of npages contiguous pages (for map_host_shared: a host mapping
+        replaces them whole): a free page for one, never handed out ones for more."""
+        if npages == 1 and self.free_pages:
+            return self.free_pages.pop()
+        if self.next_free + npages * PAGE_SIZE > self.limit:
+            raise OutOfGuestMemory()
+        off = self.next_free
+        self.next_free += npages * PAGE_SIZE
+        return off
+
+    def host_address(self, off):
+        return self.arena.ctypes.data + off
+
+    def map_host_shared(self, addr, off, length, prot, host_writable=True):
+        """Map [addr, addr+length) onto the arena pages from off, which the caller has just
+        backed by a host shared mapping; unmapping them puts private memory back. A mapping
+        the host has read-only can never be made writable (readonly_in)."""
+        assert addr & PAGE_MASK == 0 and off & PAGE_MASK == 0
+        npages = (length + PAGE_MASK) >> PAGE_SHIFT
+        self.unmap(addr, length)
+        offs = np.arange(off, off + npages * PAGE_SIZE, PAGE_SIZE, dtype=np.int64)
+        i = 0
+        for t, lo, hi in self._blocks(addr, length, True):
+            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_PERMS))
+            i += hi - lo
+        self.host_shared.update(offs.tolist())
+        if not host_writable:
+            self.host_readonly.update(offs.tolist())
+        self.flush_tlbs()
+
+    def readonly_in(self, addr, length):
+        """True if a page of [addr, addr+length) is host shared memory the host maps read-only
+        (a store there would fault in the emulator itself)."""
+        if not self.host_readonly:
+            return False
+        for t, lo, hi in self._blocks(addr, length, False):
+            if t is not None and any(int(e) & ~PAGE_MASK in self.host_readonly
+                                     for e in t[lo:hi] if e):
+                return True
+        return False
+
+    def _unshare(self, offs):
+        """Private zero pages over host-shared ones (which detaches them on the host)."""
+        for off in sorted(offs):
+            r = _libc.mmap(self.host_address(off), PAGE_SIZE, mmap.PROT_READ | mmap.PROT_WRITE,
+                           mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS | 0x10, -1, 0)   # MAP_FIXED
+            if r == _MAP_FAILED:
+                raise OSError(ctypes.get_errno(), 'cannot restore an arena page')
+            self.host_shared.discard(off)
+            self.host_readonly.discard(off)
 
     def protect(self, addr, length, prot):
         blocks = list(self._blocks(addr, length, False))

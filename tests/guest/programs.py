@@ -100,6 +100,29 @@ PROGRAMS = [
     # SIGALRM from setitimer, alarm and timer_create to a handler; EINTR and SA_RESTART of
     # pause, nanosleep, read, poll; poll and select on a pipe; then a default SIGALRM kills it
     _p("alarm", exit_status=128 + 14, signal=14),
+    # eventfd2 (counter, semaphore, EAGAIN, EINVAL) and epoll on eventfds and pipes: errnos,
+    # level/edge triggering, EPOLLONESHOT, the data word, EINTR from SIGALRM, SA_RESTART read
+    _p("eventfd"),
+    # sockets: an epoll echo server over an AF_UNIX socketpair (forked) and 127.0.0.1 TCP
+    # (non-blocking, one process), AF_INET6 UDP; SCM_RIGHTS in one process and to a forked
+    # child over a relatively named socket, SCM_CREDENTIALS; options, errnos, EPIPE/SIGPIPE,
+    # SO_RCVTIMEO, EINTR and SA_RESTART of blocking accept and recv
+    _p("epoll_echo"),
+    _p("scm_rights", args=[TMPDIR_PLACEHOLDER]),
+    _p("sockopt"),
+    # signalfd4: blocked signals (kill, tgkill, a child's kill, SIGCHLD) read as
+    # signalfd_siginfo, poll/epoll readiness, new masks, dup, errnos, EINTR
+    _p("signalfd"),
+    # timerfd: one-shot, periodic and absolute timers, settime's old value, gettime, epoll,
+    # errnos, EINTR
+    _p("timerfd"),
+    # System V shm: attachments anywhere and at chosen addresses (SHM_RND, SHM_REMAP,
+    # SHM_RDONLY) aliasing each other, shared with a forked child, IPC_STAT/IPC_SET/IPC_RMID,
+    # /proc/self/maps, errnos
+    _p("shm"),
+    # MAP_SHARED anonymous and read-write file mappings shared with forked children, stores
+    # reaching the file and write(2)s the mapping, aliasing, MADV_DONTNEED, /proc/self/maps
+    _p("mmap_shared", args=[TMPDIR_PLACEHOLDER]),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -56,6 +56,16 @@ class OpenFile:
         self.may_block = not (_stat.S_ISREG(mode) or _stat.S_ISDIR(mode) or _stat.S_ISBLK(mode))
         self._path = path
 
+    # an fd whose reads and writes the emulator itself answers (signalfd.py); the host fd
+    # then only carries the readiness that poll and epoll see
+    emulated = False
+    # reads shorter than this fail with EINVAL before any wait (eventfd, timerfd: 8 bytes)
+    min_read = 0
+
+    def dup(self, cloexec):
+        """A new guest fd of the same open file (dup, dup3, F_DUPFD): a subclass keeps its kind."""
+        return OpenFile(os.dup(self.host), cloexec, self._path)
+
     @property
     def path(self):
         if self._path is None:
@@ -288,8 +298,12 @@ def wait_readable(p, of):
 
 def _read_common(p, fd, buf, count, offset=None):
     of = p.fds.lookup(_s32(fd))
+    if of.emulated:
+        return of.guest_read(p, buf, count, offset)
     if count == 0:
         return 0
+    if count < of.min_read:
+        return -errno.EINVAL
     wait_readable(p, of)
     if offset is not None and offset < 0:
         return -errno.EINVAL
@@ -301,6 +315,8 @@ def _read_common(p, fd, buf, count, offset=None):
 
 def _write_common(p, fd, buf, count, offset=None):
     of = p.fds.lookup(_s32(fd))
+    if of.emulated:
+        return of.guest_write(p, buf, count, offset)
     if count == 0:
         return 0
     if offset is not None and offset < 0:
@@ -357,6 +373,8 @@ def _iov_views(p, iov, cnt, write):
 
 def _readv_common(p, fd, iov, cnt, offset=None):
     of = p.fds.lookup(_s32(fd))
+    if of.emulated:
+        return of.guest_readv(p, iov, cnt, offset)
     if offset is not None and offset < 0:
         return -errno.EINVAL
     vs, addrs = _iov_views(p, iov, cnt, True)
@@ -375,6 +393,8 @@ def _readv_common(p, fd, iov, cnt, offset=None):
 
 def _writev_common(p, fd, iov, cnt, offset=None):
     of = p.fds.lookup(_s32(fd))
+    if of.emulated:
+        return of.guest_write(p, iov, cnt, offset)
     if offset is not None and offset < 0:
         return -errno.EINVAL
     vs, _ = _iov_views(p, iov, cnt, False)
@@ -793,7 +813,7 @@ def sys_umask(p, mask):
 @syscall('dup', 'd')
 def sys_dup(p, fd):
     of = p.fds.lookup(_s32(fd))
-    return p.fds.install(OpenFile(os.dup(of.host), False, of._path))
+    return p.fds.install(of.dup(False))
 
 
 @syscall('dup3', 'ddO')
@@ -804,7 +824,7 @@ def sys_dup3(p, old, new, flags):
     of = p.fds.lookup(old)
     if new < 0 or new >= p.fds.max_fds:
         return -errno.EBADF
-    p.fds.install_at(new, OpenFile(os.dup(of.host), bool(flags & abi.G_O_CLOEXEC), of._path))
+    p.fds.install_at(new, of.dup(bool(flags & abi.G_O_CLOEXEC)))
     return new
 
 
@@ -839,8 +859,7 @@ def sys_fcntl(p, fd, cmd, arg):
         minfd = _s32(arg)
         if minfd < 0 or minfd >= p.fds.max_fds:
             return -errno.EINVAL
-        return p.fds.install(OpenFile(os.dup(of.host), cmd == abi.F_DUPFD_CLOEXEC, of._path),
-                             minfd)
+        return p.fds.install(of.dup(cmd == abi.F_DUPFD_CLOEXEC), minfd)
     if cmd == abi.F_GETFD:
         return abi.FD_CLOEXEC if of.cloexec else 0
     if cmd == abi.F_SETFD:

@@ -13,14 +13,14 @@ Layout (48-bit guest VA, everything below 2**47 like an x86-64 host process):
                          mappings, the signal trampoline page)
   STACK_TOP - size       the 8 MiB main stack ending at STACK_TOP
 
-File-backed MAP_SHARED mappings are treated as MAP_PRIVATE: the file's contents are copied in at
-mmap time and guest stores are not written back to the file.
+MAP_SHARED mappings of anonymous memory and of files open read-write are host shared memory
+(mapshared.py); those of read-only files are copied in at mmap time.
 """
 import errno
 import os
 
 from ..memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, OutOfGuestMemory
-from . import abi, guestmem
+from . import abi, guestmem, mapshared
 from .table import syscall
 
 STACK_TOP = 0x7ffffffff000
@@ -112,6 +112,12 @@ class AddressSpace:
         length = page_up(length)
         self.mem.map(addr, length, prot)
         self._insert(Vma(addr, addr + length, prot, name, offset, shared, anon))
+
+    def map_host_shared(self, addr, length, prot, off, name, host_writable=True):
+        """Arena pages from off, already backed by a host shared mapping (shm.py), at addr."""
+        length = page_up(length)
+        self.mem.map_host_shared(addr, off, length, prot, host_writable)
+        self._insert(Vma(addr, addr + length, prot, name, 0, True, False))
 
     def unmap(self, addr, length):
         length = page_up(length)
@@ -282,6 +288,12 @@ def sys_mmap(p, addr, length, prot, flags, fd, offset):
         target = mm.find_free(size, page_down(addr))
         if target is None:
             return -errno.ENOMEM
+    if typ != abi.MAP_PRIVATE and mapshared.host_backed(f, f is not None and
+                                                        fl & abi.O_ACCMODE == os.O_RDWR):
+        try:
+            return mapshared.map_shared(mm, target, size, prot, f, offset)
+        except OutOfGuestMemory:
+            return -errno.ENOMEM
     try:
         mm.map(target, size, prot, name=f.path if f else '', offset=offset,
                shared=typ != abi.MAP_PRIVATE, anon=anon)
@@ -327,6 +339,8 @@ def sys_mprotect(p, addr, length, prot):
         return 0
     if addr + size > TASK_SIZE:
         return -errno.ENOMEM
+    if prot & abi.PROT_WRITE and p.mem.readonly_in(addr, size):
+        return -errno.EACCES        # Linux: a read-only shared mapping may never be written
     return 0 if p.mm.protect(addr, size, prot & 7) else -errno.ENOMEM
 
 
@@ -423,7 +437,7 @@ def sys_madvise(p, addr, length, advice):
         # would be re-read from the file (not done: kept as they are)
         for v in list(mm.vmas):
             s, e = max(v.start, addr), min(v.end, addr + size)
-            if s < e and v.anon:
+            if s < e and v.anon and not v.shared:   # shared memory keeps its contents
                 mm.zero(s, e - s)
     return 0
 

@@ -36,7 +36,7 @@ def _write_left(p, tmo, deadline):
         p.mem.write(tmo, abi.pack_timespec(max(0, int((deadline - time.monotonic()) * 1e9))))
 
 
-def _wait(p, poller, timeout_ms, sigmask_addr, sigsetsize):
+def wait_with_mask(p, poller, timeout_ms, sigmask_addr, sigsetsize):
     """poll() with hostsig's pipe, under the guest's sigmask argument if there is one."""
     if not sigmask_addr:
         return p.hostsig.wait(poller, timeout_ms, restartable=False)
@@ -73,7 +73,7 @@ def sys_ppoll(p, fds, nfds, tmo, sigmask, sigsetsize):
     if ready:
         timeout = 0
     try:
-        res = _wait(p, poller, timeout, sigmask, sigsetsize)
+        res = wait_with_mask(p, poller, timeout, sigmask, sigsetsize)
     except Interrupted:
         _write_left(p, tmo, deadline)
         raise
@@ -134,7 +134,7 @@ def sys_pselect6(p, nfds, rd, wr, ex, tmo, sig):
             ev |= e
         poller.register(h, ev)
     try:
-        res = _wait(p, poller, timeout, sigmask, sigsetsize)
+        res = wait_with_mask(p, poller, timeout, sigmask, sigsetsize)
     except Interrupted:
         _write_left(p, tmo, deadline)
         raise

@@ -66,12 +66,40 @@ class Action:
         return struct.pack('<QQQQ', self.handler, self.flags, self.restorer, self.mask)
 
 
+class Pending(dict):
+    """signo -> siginfo bytes. Calls watch() after every change: a signalfd is readable while
+    one of its signals is pending (signalfd.py keeps a host fd's readiness in step)."""
+    watch = None
+
+    def _changed(self):
+        if self.watch is not None:
+            self.watch()
+
+    def __setitem__(self, sig, info):
+        super().__setitem__(sig, info)
+        self._changed()
+
+    def setdefault(self, sig, info):
+        r = super().setdefault(sig, info)
+        self._changed()
+        return r
+
+    def pop(self, *a):
+        r = super().pop(*a)
+        self._changed()
+        return r
+
+    def clear(self):
+        super().clear()
+        self._changed()
+
+
 class Signals:
     def __init__(self, proc):
         self.p = proc
         self.actions = [Action() for _ in range(abi.NSIG + 1)]
         self.mask = 0
-        self.pending = {}           # signo -> siginfo bytes
+        self.pending = Pending()
         self.altstack = (0, abi.SS_DISABLE, 0)
         self.trampoline = 0         # address of the sigreturn trampoline page
         # the mask the next signal frame records (and rt_sigreturn restores) instead of the

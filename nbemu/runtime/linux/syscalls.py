@@ -1,8 +1,9 @@
 """System-call dispatch: the AArch64 Linux syscall table, -strace logging, and the process,
 identity, time and resource syscalls. File syscalls live in fs.py, memory ones in mm.py, signal
 ones in signals.py, fork/clone/wait in fork.py, execve in execve.py, timers and sleeps in
-timers.py, ppoll/pselect6 in poll.py, extended attributes in xattr.py; importing this module
-registers them all.
+timers.py, ppoll/pselect6 in poll.py, extended attributes in xattr.py, epoll in epoll.py,
+sockets in sockets.py, eventfd/timerfd/signalfd in eventfd.py, timerfd.py and signalfd.py,
+System V shm in shm.py; importing this module registers them all.
 
 Calling convention: number in x8, arguments in x0-x5, result in x0 (negative errno on failure).
 Handlers raise OSError/Errno for errors and GuestFault for bad guest pointers (-> -EFAULT).
@@ -16,7 +17,8 @@ import time
 from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
 # importing a module registers its syscalls
-from . import abi, execve, fork, fs, mm, poll, signals, timers, xattr  # noqa: F401
+from . import (abi, epoll, eventfd, execve, fork, fs, mm, poll, shm,  # noqa: F401
+               signalfd, signals, sockets, timerfd, timers, xattr)
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
