@@ -485,7 +485,6 @@ SIGILL_WORDS = {
     'hint with rt != 31': 0xD5032000,
     'dsb nXS': 0xD503323F,
     'tcommit': 0xD503307F,
-    'cfinv': 0xD500401F,
     'msr daifset, #2': 0xD50342DF,
     'msr spsel, #1': 0xD50041BF,
     'wfet x0': 0xD5031000,
