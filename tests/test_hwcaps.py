@@ -15,6 +15,14 @@ HWCAPS = GUEST / 'bin' / 'hwcaps'
 MODELS = ['max', 'cortex-a53', 'cortex-a57', 'cortex-a72', 'neoverse-n1']
 HWCAP_ATOMICS = 1 << 8
 LSE_MODELS = {'max', 'neoverse-n1'}
+# HWCAP bits of the Cryptographic extension, DotProd and FlagM, and the models of qemu-aarch64
+# 7.2 that have them (its ID_AA64ISAR0_EL1: 0x11120 on the Cortex-A cores, 0x100010211120 on
+# neoverse-n1, 0x1021111110212120 on max)
+HWCAP_MODELS = {
+    3: set(MODELS), 4: set(MODELS), 5: set(MODELS), 6: set(MODELS),   # AES PMULL SHA1 SHA2
+    20: {'max', 'neoverse-n1'},                                       # ASIMDDP
+    17: {'max'}, 18: {'max'}, 19: {'max'}, 21: {'max'}, 27: {'max'},  # SHA3 SM3 SM4 SHA512 FLAGM
+}
 ENV = {'PATH': '/usr/bin:/bin', 'LANG': 'C'}
 
 # (register, lsb, minimum value, AT_HWCAP bit or ('hwcap2', bit)); signed fields marked below
@@ -127,6 +135,9 @@ def test_nbemu_advertises_what_its_id_registers_say(cpu, cache_dir):
     has_lse = (cpu or 'max') in LSE_MODELS
     assert bool(regs['AT_HWCAP'] & HWCAP_ATOMICS) == has_lse
     assert ((regs['ID_AA64ISAR0_EL1'] >> 20) & 0xF) == (2 if has_lse else 0)
+    for bit, models in HWCAP_MODELS.items():
+        assert bool(regs['AT_HWCAP'] >> bit & 1) == ((cpu or 'max') in models), (cpu, bit)
+    assert bool(regs['AT_HWCAP2'] >> 7 & 1) == ((cpu or 'max') == 'max')      # FLAGM2
 
 
 @pytest.mark.parametrize('cpu', MODELS)
@@ -176,3 +187,20 @@ def test_advertised_features_compute_what_qemu_computes(qemu, cache_dir):
         if line == 'dc cvap ok':
             continue
         assert line in ref
+
+
+@pytest.mark.parametrize('cpu', MODELS)
+def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
+    """Under each model nbemu prints the result of exactly the feature instructions qemu-aarch64
+    prints under that model (its crypto, DotProd and FlagM lines included), with qemu's values.
+    DC CVAP is the exception, as above."""
+    r = run_nbemu(cpu)
+    assert r.returncode == 0, r.stderr.decode(errors='replace')
+    _, mine = parse(r.stdout)
+    _, ref = parse(run_qemu(qemu, cpu).stdout)
+    mine = [line for line in mine if line != 'dc cvap ok']
+    assert mine == ref
+    names = {line.split(' ')[0] for line in mine}
+    assert {'aese', 'pmull', 'sha1c', 'sha256h'} <= names
+    assert ('sdot' in names) == (cpu in HWCAP_MODELS[20])
+    assert ({'sha512h', 'eor3', 'sm3ss1', 'sm4e', 'flagm', 'flagm2'} <= names) == (cpu == 'max')

@@ -16,7 +16,7 @@ all models.
 import importlib
 import inspect
 
-ENCODING_MODULES = ('system', 'branch', 'alu', 'ldst', 'simd', 'fp')
+ENCODING_MODULES = ('system', 'branch', 'alu', 'ldst', 'simd', 'fp', 'crypto')
 MAX_ARGS = 6
 
 

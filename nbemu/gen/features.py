@@ -9,16 +9,16 @@ aarch64_neoverse_n1_initfn in QEMU's target/arm/cpu64.c. It is then *restricted 
 nbemu does not know (`FIELDS` below) is cleared and every known one is capped at the level
 nbemu implements. What the restriction removes, per model:
 
-- cortex-a53, cortex-a57, cortex-a72: AES, PMULL, SHA1, SHA2 (ISAR0 0x11120 -> 0x10000);
-- neoverse-n1: those, plus FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM and DotProd (ISAR0);
-- max: those, plus SHA512, SHA3, SM3, SM4, FHM, FlagM/FlagM2, RNDR, SVE, DIT, BTI, MTE, SME,
-  PAuth, FCMA, BF16, I8MM, DGH, and DC CVADP (DPB 2 -> 1); its cache geometry
-  stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0 BS=4: 64-byte DC ZVA) where qemu's max has
-  32-byte lines and a 512-byte DC ZVA block.
+- cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
+  implemented: ISAR0 stays 0x11120);
+- neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
+- max: those, plus FHM, RNDR, SVE, DIT, BTI, MTE, SME, PAuth, FCMA, BF16, I8MM, DGH, and DC
+  CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
+  BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
-FEAT_PMULL (PMULL .1Q) is implemented but no model has it: ID_AA64ISAR0.AES = 2 says AES and
-PMULL, and nbemu has no AES. FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings
-although no model advertises FP16.
+The Cryptographic extension (AES, PMULL .1Q, SHA1, SHA256, SHA512, SHA3, SM3, SM4), DotProd and
+FlagM/FlagM2 are implemented, each gated by its field as qemu's models set them.
+FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -39,9 +39,12 @@ ID_REGS = {
 
 # AT_HWCAP / AT_HWCAP2 bits (arch/arm64/include/uapi/asm/hwcap.h)
 HWCAP_FP, HWCAP_ASIMD, HWCAP_CRC32, HWCAP_ATOMICS = 1 << 0, 1 << 1, 1 << 7, 1 << 8
+HWCAP_AES, HWCAP_PMULL, HWCAP_SHA1, HWCAP_SHA2 = 1 << 3, 1 << 4, 1 << 5, 1 << 6
 HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
     1 << 11, 1 << 13, 1 << 15, 1 << 16, 1 << 26, 1 << 29)
-HWCAP2_FRINT = 1 << 8
+HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
+    1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
+HWCAP2_FLAGM2, HWCAP2_FRINT = 1 << 7, 1 << 8
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,16 @@ FIELDS = {
     'EL1': Field(PFR0, 4, 1),
     'FP': Field(PFR0, 16, 0, {0: HWCAP_FP}, signed=True),         # no FP16 (level 1)
     'AdvSIMD': Field(PFR0, 20, 0, {0: HWCAP_ASIMD}, signed=True),
-    'AES': Field(ISAR0, 4, 0),              # none; level 2 would be PMULL (64-bit)
+    'AES': Field(ISAR0, 4, 2, {1: HWCAP_AES, 2: HWCAP_PMULL}),   # AESE..; 2: PMULL .1Q
+    'SHA1': Field(ISAR0, 8, 1, {1: HWCAP_SHA1}),
+    'SHA2': Field(ISAR0, 12, 2, {1: HWCAP_SHA2, 2: HWCAP_SHA512}),  # SHA256; 2: SHA512
     'CRC32': Field(ISAR0, 16, 1, {1: HWCAP_CRC32}),
     'Atomic': Field(ISAR0, 20, 2, {2: HWCAP_ATOMICS}),            # FEAT_LSE
+    'SHA3': Field(ISAR0, 32, 1, {1: HWCAP_SHA3}),                 # EOR3, RAX1, XAR, BCAX
+    'SM3': Field(ISAR0, 36, 1, {1: HWCAP_SM3}),
+    'SM4': Field(ISAR0, 40, 1, {1: HWCAP_SM4}),
+    'DP': Field(ISAR0, 44, 1, {1: HWCAP_ASIMDDP}),                # SDOT/UDOT
+    'TS': Field(ISAR0, 52, 2, {1: HWCAP_FLAGM}, hwcaps2={2: HWCAP2_FLAGM2}),   # FlagM, FlagM2
     'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
     'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
@@ -95,9 +105,19 @@ DPB = Feature('FEAT_DPB', 'DPB', 1)             # DC CVAP
 SB = Feature('FEAT_SB', 'SB', 1)
 JSCVT = Feature('FEAT_JSCVT', 'JSCVT', 1)
 FRINTTS = Feature('FEAT_FRINTTS', 'FRINTTS', 1)
-PMULL = Feature('FEAT_PMULL', 'AES', 2)         # PMULL/PMULL2 .1Q (implemented, never present:
-                                                # the field cannot say PMULL without AES)
-FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, PMULL)
+AES = Feature('FEAT_AES', 'AES', 1)             # AESE, AESD, AESMC, AESIMC
+PMULL = Feature('FEAT_PMULL', 'AES', 2)         # PMULL/PMULL2 .1Q
+SHA1 = Feature('FEAT_SHA1', 'SHA1', 1)
+SHA256 = Feature('FEAT_SHA256', 'SHA2', 1)
+SHA512 = Feature('FEAT_SHA512', 'SHA2', 2)
+SHA3 = Feature('FEAT_SHA3', 'SHA3', 1)
+SM3 = Feature('FEAT_SM3', 'SM3', 1)
+SM4 = Feature('FEAT_SM4', 'SM4', 1)
+DOTPROD = Feature('FEAT_DotProd', 'DP', 1)
+FLAGM = Feature('FEAT_FlagM', 'TS', 1)          # CFINV, RMIF, SETF8, SETF16
+FLAGM2 = Feature('FEAT_FlagM2', 'TS', 2)        # AXFLAG, XAFLAG
+FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2)
 
 
 def _restrict(qemu_regs):

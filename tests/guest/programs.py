@@ -92,6 +92,10 @@ PROGRAMS = [
     # which take LSE when AT_HWCAP has HWCAP_ATOMICS (qemu's and nbemu's default CPUs do)
     _p("atomics_lse", jit_all=True, small=True),
     _p("atomics_outline", small=True),
+    # the Cryptographic extension through arm_neon.h (-march=armv8-a+crypto): AES-128, SHA-1,
+    # SHA-256 against the FIPS test vectors, PMULL .1Q against a scalar carry-less multiply;
+    # a 6000-block AES loop that --jit=auto compiles
+    _p("crypto", hot=True),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
@@ -157,6 +161,7 @@ PROGRAMS = [
 #   smc                    285535     285071   yes
 #   atomics_lse             95870          -   yes     (a53: SIGILL at the first LSE instruction)
 #   atomics_outline        112173      95119   yes
+#   crypto                 477954     478541
 
 # Programs whose stdout must be identical to each other.
 SAME_OUTPUT = [("opt_O0", "opt_O3")]

@@ -259,13 +259,7 @@ def run_unicorn(words, start):
 # Unicorn ('max' CPU) executes it. Masks and values are the fixed bits of the encodings in the
 # Arm ARM (DDI 0487, C4.1 "A64 instruction set encoding" and the per-instruction pages).
 NOT_IMPLEMENTED = [
-    # FEAT_FlagM / FEAT_FlagM2
-    (0xFFFFFF1F, 0xD500401F, 'FlagM CFINV/XAFLAG/AXFLAG: MSR (immediate) op1=000 CRm=0000'),
-    (0xFFE07C10, 0xBA000400, 'FlagM RMIF: 1 0 1 11010000 imm6 00001 Rn 0 mask'),
-    (0xFFFFBC1F, 0x3A00080D, 'FlagM SETF8/SETF16: 0 0 1 11010000 000000 sz 0010 Rn 0 1101'),
-    # FEAT_DotProd, FEAT_I8MM
-    (0x9F20FC00, 0x0E009400, 'DotProd SDOT/UDOT (vector): 0 Q U 01110 size 0 Rm 100101'),
-    (0x9F00F400, 0x0F00E000, 'DotProd SDOT/UDOT (by element): 0 Q U 01111 size L M Rm 1110 H 0'),
+    # FEAT_I8MM
     (0xBF20FC00, 0x0E009C00, 'I8MM USDOT (vector): 0 Q 0 01110 10 0 Rm 100111'),
     (0x9F20F400, 0x0E00A400, 'I8MM SMMLA/UMMLA/USMMLA: 0 1 U 01110 10 0 Rm 1010 B 1'),
     (0xBF00F400, 0x0F00F000, 'I8MM SUDOT/USDOT, BF16 BFDOT/BFMLAL (by element): .. 1111 H 0'),
@@ -292,15 +286,6 @@ NOT_IMPLEMENTED = [
     # FEAT_FRINTTS: FRINT32Z/32X/64Z/64X
     (0xFFBE7C00, 0x1E284000, 'FRINTTS (scalar): 000 11110 0 x 1 0100 0x 10000'),
     (0x9FBFEC00, 0x0E21E800, 'FRINTTS (vector): 0 Q U 01110 0 sz 10000 1111 x 10'),
-    # Cryptographic extension: AES, SHA1/SHA256, SHA512, SHA3, SM3, SM4
-    (0xFF3E0C00, 0x4E280800, 'AES: 0100 1110 size 10100 opcode 10'),
-    (0xFF208C00, 0x5E000000, 'SHA three-register: 0101 1110 size 0 Rm 0 opcode 00'),
-    (0xFF3E0C00, 0x5E280800, 'SHA two-register: 0101 1110 size 10100 opcode 10'),
-    (0xFFE08000, 0xCE608000, 'SHA512/SM3PARTW/SM4EKEY three-register: 1100 1110 011 Rm 1'),
-    (0xFFFFF000, 0xCEC08000, 'SHA512SU0/SM4E two-register: 1100 1110 1100 0000 1000'),
-    (0xFF808000, 0xCE000000, 'SHA3 EOR3/BCAX, SM3SS1 (four-register): 1100 1110 0 Op0 Rm 0'),
-    (0xFFE00000, 0xCE800000, 'SHA3 XAR: 1100 1110 100'),
-    (0xFFE0C000, 0xCE408000, 'SM3TT: 1100 1110 010 Rm 10'),
     # FEAT_FP16: half-precision data processing
     (0x5FC00000, 0x1EC00000, 'FP16 scalar (ftype=11): FP data processing, compare, '
                              'conditional, immediate, conversions', [(0xFFFE7C00, 0x1EE24000)]),
@@ -315,8 +300,6 @@ NOT_IMPLEMENTED = [
     (0x9FF0E400, 0x0F10E400, 'FP16 fixed-point conversion (vector, immh=001x)'),
     (0xDFF0E400, 0x5F10E400, 'FP16 fixed-point conversion (scalar, immh=001x)'),
     (0xBFF8FC00, 0x0F00FC00, 'FP16 FMOV (vector, immediate, half): op=0 cmode=1111 o2=1'),
-    # FEAT_PMULL (crypto): PMULL/PMULL2 with size=11 (64x64 -> 128)
-    (0xBFE0FC00, 0x0EE0E000, 'PMULL 1Q: 0 Q 0 01110 11 1 Rm 1110 00'),
     # FEAT_PAuth
     (0xFFE0FC00, 0x9AC03000, 'PAuth PACGA: 1 0 0 11010110 Rm 001100'),
     (0xFFFF8000, 0xDAC10000, 'PAuth PAC*/AUT*/XPAC*: 1 1 0 11010110 00001 0xxxxx'),

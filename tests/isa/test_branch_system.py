@@ -354,7 +354,9 @@ _LINUX_VIEW = {
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
     (3, 0, 0, 5, 1): 0,                 # ID_AA64DFR1_EL1
     (3, 0, 0, 5, 4): 0,                 # ID_AA64AFR0_EL1
-    (3, 0, 0, 6, 0): 0x210000,          # ID_AA64ISAR0_EL1: CRC32, LSE (Atomic=2); no crypto
+    # ID_AA64ISAR0_EL1: AES=2 (with PMULL), SHA1, SHA2=2 (SHA512), CRC32, LSE (Atomic=2), SHA3,
+    # SM3, SM4, DotProd, TS=2 (FlagM2); not RDM, FHM, RNDR
+    (3, 0, 0, 6, 0): 0x20111100212120,
     (3, 0, 0, 6, 1): 0x1100201001,      # ID_AA64ISAR1_EL1: SB, FRINTTS, LRCPC=2, JSCVT, DPB
     (3, 0, 0, 6, 2): 0,                 # ID_AA64ISAR2_EL1
     (3, 0, 0, 7, 0): 0xFF000000,        # ID_AA64MMFR0_EL1
@@ -485,7 +487,6 @@ SIGILL_WORDS = {
     'hint with rt != 31': 0xD5032000,
     'dsb nXS': 0xD503323F,
     'tcommit': 0xD503307F,
-    'cfinv': 0xD500401F,
     'msr daifset, #2': 0xD50342DF,
     'msr spsel, #1': 0xD50041BF,
     'wfet x0': 0xD5031000,

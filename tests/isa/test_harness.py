@@ -109,12 +109,13 @@ def test_exclusions_do_not_cover_base_instructions():
 
 def test_exclusions_match_their_feature():
     """Spot checks that the masks cover the instructions they name (encodings labelled by
-    capstone: sdot, sqrdmlah, udf, aese, sha1c, fadd h, fadd .4h, pacia, cfinv)."""
+    capstone: sdot, sqrdmlah, udf, aese, sha1c, fadd h, fadd .4h, pacia, cfinv, usdot)."""
     for w, feature in [(0xC8A07C41, None), (0xF8200020, None),     # LSE: implemented
-                       (0x4E829420, 'DotProd'), (0x6E808420, 'RDM'), (0, None),
-                       (0x4E284820, 'AES'), (0x5E000020 | 2 << 16, 'SHA three'),
+                       (0x4E829420, None), (0x6E808420, 'RDM'), (0, None),   # DotProd: too
+                       (0x4E284820, None), (0x5E000020 | 2 << 16, None),     # crypto: too
                        (0x1EE22820, 'FP16 scalar'), (0x0E401420, 'FP16 three same'),
-                       (0xDAC10020, 'PAuth'), (0xD500401F, 'FlagM')]:
+                       (0xDAC10020, 'PAuth'), (0xD500401F, None),            # FlagM: too
+                       (0x4E829C20, 'I8MM')]:
         f = not_implemented(w)
         assert (f is None) if feature is None else (f is not None and feature in f), (hex(w), f)
 
@@ -130,12 +131,12 @@ def test_form_draws():
 
 
 def test_not_implemented_feature_is_excused():
-    """AESE (crypto): nbemu raises SIGILL (not implemented yet, issue 6), Unicorn runs it;
-    check() passes and counts the example as excused, not as executed."""
+    """SQRDMLAH (FEAT_RDM): nbemu raises SIGILL (not implemented yet, issue 6), Unicorn runs
+    it; check() passes and counts the example as excused, not as executed."""
     s = Start()
-    k = harness.stats_for('selftest.aese')
+    k = harness.stats_for('selftest.sqrdmlah')
     before = (k.examples, k.excluded, k.both_ran)
-    a = check([0x4E284820], s, cls='selftest.aese')      # aese v0.16b, v1.16b
+    a = check([0x6E828420], s, cls='selftest.sqrdmlah')      # sqrdmlah v0.8h, v1.8h, v2.8h
     assert a['outcome'] == SIGILL and a['unicorn']['outcome'] == 'ran'
     assert (k.examples, k.excluded, k.both_ran) == (before[0] + 1, before[1] + 1, before[2])
-    del harness.STATS['selftest.aese']
+    del harness.STATS['selftest.sqrdmlah']

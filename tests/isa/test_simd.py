@@ -132,6 +132,10 @@ CLASSES = {
              opc=[2, 3, 6, 7, 8, 10, 11, 12, 13]),
         Form('0 q:1 1 01111 size:2 L:1 M:1 rm:4 opc:4 H:1 0 rn:5 rd:5', size=_HS,
              opc=[0, 2, 4, 6, 10])],
+    # FEAT_DotProd SDOT/UDOT: three register extension (size 10, opcode 0010) and by element
+    # (size 10, opcode 1110)
+    'dot': ('0 q:1 u:1 01110 size:2 0 rm:5 1 0010 1 rn:5 rd:5', dict(size=[2])),
+    'dot_elem': ('0 q:1 u:1 01111 size:2 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5', dict(size=[2])),
 }
 
 

@@ -1,7 +1,7 @@
 """A64 data-processing encodings (C4.1.2 immediate, C4.1.5 register)."""
 from .. import features
 from ..decode import Pattern, sext
-from ..sem import alu
+from ..sem import alu, flags
 
 M64 = 2**64 - 1
 
@@ -103,6 +103,11 @@ PATTERNS = [
             else (f.rd, f.rn, f.rm, f.option | f.imm3 << 3, f.sf, f.S | f.op << 1), pure=True),
     Pattern('ADC/SBC', 'sf:1 op:1 S:1 11010000 rm:5 000000 rn:5 rd:5', alu.adc_sbc,
             lambda f: (f.rd, f.rn, f.rm, f.sf, f.op, f.S), pure=True),
+    # FEAT_FlagM (Arm ARM C4.1.5 "Rotate right into flags", "Evaluate into flags")
+    Pattern('RMIF', '1 0 1 11010000 imm6:6 00001 rn:5 0 mask:4', flags.rmif,
+            lambda f: (f.rn, f.imm6, f.mask), pure=True, feature=features.FLAGM),
+    Pattern('SETF8/SETF16', '0 0 1 11010000 000000 sz:1 0010 rn:5 0 1101', flags.setf,
+            lambda f: (f.rn, 8 << f.sz), pure=True, feature=features.FLAGM),
     Pattern('CCMN/CCMP (register)', 'sf:1 op:1 1 11010010 rm:5 cond:4 0 0 rn:5 0 nzcv:4',
             alu.cond_cmp, lambda f: (f.rn, f.rm, f.cond, f.nzcv, f.sf, f.op), pure=True),
     Pattern('CCMN/CCMP (immediate)', 'sf:1 op:1 1 11010010 imm5:5 cond:4 1 0 rn:5 0 nzcv:4',

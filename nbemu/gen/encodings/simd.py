@@ -311,9 +311,7 @@ _3DIFF = {0b0000: S.L_ADDL, 0b0001: S.L_ADDW, 0b0010: S.L_SUBL, 0b0011: S.L_SUBW
 
 def _three_diff(f):
     opc, u = f.opc, f.u
-    if f.size == 3:
-        if opc == 0b1110 and u == 0 and f.cpu.has(features.PMULL):    # PMULL (1Q)
-            return (S.simd_3diff, (S.L_PMULL, f.rd, f.rn, f.rm, 3, f.q))
+    if f.size == 3:                 # PMULL .1Q has its own row (FEAT_PMULL)
         return None
     if opc in _3DIFF:
         op = _3DIFF[opc] | (32 if u == 0 else 0)
@@ -416,6 +414,16 @@ PATTERNS = (
           lambda f: _shift_imm(f, True), (S.simd_shift_imm, S.simd_narrow)) +
     _rows('AdvSIMD three different', '0 q:1 u:1 01110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _three_diff, (S.simd_3diff,)) +
+    [Pattern('PMULL/PMULL2 (1Q)', '0 q:1 0 01110 11 1 rm:5 1110 00 rn:5 rd:5', S.simd_3diff,
+             lambda f: (S.L_PMULL, f.rd, f.rn, f.rm, 3, f.q), pure=True,
+             feature=features.PMULL),
+     # FEAT_DotProd (Arm ARM C4.1.95 "three register extension", "vector x indexed element")
+     Pattern('SDOT/UDOT (vector)', '0 q:1 u:1 01110 10 0 rm:5 100101 rn:5 rd:5', S.simd_dot,
+             lambda f: (f.rd, f.rn, f.rm, 1 - f.u, f.q, -1), pure=True,
+             feature=features.DOTPROD),
+     Pattern('SDOT/UDOT (by element)', '0 q:1 u:1 01111 10 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5',
+             S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 1 - f.u, f.q,
+                                    (f.H << 1) | f.L), pure=True, feature=features.DOTPROD)] +
     _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,

@@ -2,13 +2,13 @@
 
 Encodings without a row are unallocated for a Linux process and raise SIGILL: HVC, SMC, HLT,
 DCPS*, UDF, MSR (immediate) (DAIFSet/DAIFClr trap at EL0; SPSel, PAN, UAO, DIT, SSBS, TCO need
-EL1 or features nbemu does not advertise), CFINV/XAFLAG/AXFLAG (FEAT_FlagM), WFET/WFIT, TCOMMIT,
+EL1 or features nbemu does not advertise), WFET/WFIT, TCOMMIT,
 DSB nXS, every other SYS/SYSL operation (TLBI, AT, DC IVAC/ISW..., MTE DC G*), and MRS/MSR of any
 register not listed in nbemu.gen.sem.system. CLREX is a load/store-exclusive row (ldst).
 """
 from .. import features
 from ..decode import Pattern
-from ..sem import system
+from ..sem import flags, system
 
 
 def _barrier(f):
@@ -46,6 +46,14 @@ PATTERNS = [
     Pattern('SB', '11010101 00000011 0011 0000 111 11111', system.nop, pure=True,
             feature=features.SB, ends_tb=True),
     Pattern('ISB', '11010101 00000011 0011 crm:4 110 11111', system.nop, pure=True, ends_tb=True),
+    # MSR (immediate) op1=000 CRn=0100 CRm=0000: CFINV (op2 000, FEAT_FlagM), XAFLAG (001) and
+    # AXFLAG (010, FEAT_FlagM2)
+    Pattern('CFINV', '11010101 00000 000 0100 0000 000 11111', flags.flag_op,
+            lambda f: (flags.FL_CFINV,), pure=True, feature=features.FLAGM),
+    Pattern('XAFLAG', '11010101 00000 000 0100 0000 001 11111', flags.flag_op,
+            lambda f: (flags.FL_XAFLAG,), pure=True, feature=features.FLAGM2),
+    Pattern('AXFLAG', '11010101 00000 000 0100 0000 010 11111', flags.flag_op,
+            lambda f: (flags.FL_AXFLAG,), pure=True, feature=features.FLAGM2),
     Pattern('DSB/DMB/ISB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
             pure=True),
     Pattern('DC ZVA', '1101010100 0 01 011 0111 0100 001 rt:5', system.dc_zva,

@@ -1110,3 +1110,27 @@ def simd_elem_long(c, op, rd, rn, rm, size, idxq):
     if sat:
         set_qc(c)
     set_v(c, rd, lo, hi)
+
+
+# ----- dot product (FEAT_DotProd) -----
+@njit
+def simd_dot(c, rd, rn, rm, signed, q, idx):
+    """SDOT/UDOT: each 32-bit lane of Vd plus the sum of the four products of the bytes in the
+    same lane of Vn and Vm (vector, idx = -1) or of 32-bit element idx of Vm (by element)."""
+    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
+    mlo, mhi = v_lo(c, rm), v_hi(c, rm)
+    dlo, dhi = v_lo(c, rd), v_hi(c, rd)
+    lo = ZERO
+    hi = ZERO
+    for e in range(4 if q else 2):
+        me = e if idx < 0 else idx
+        acc = I(eget(dlo, dhi, e, 2))
+        for b in range(4):
+            x = eget(nlo, nhi, 4 * e + b, 0)
+            y = eget(mlo, mhi, 4 * me + b, 0)
+            if signed:
+                acc += sx(x, 0) * sx(y, 0)
+            else:
+                acc += I(x) * I(y)
+        lo, hi = eput(lo, hi, e, 2, U(acc) & U(0xFFFFFFFF))
+    set_v(c, rd, lo, hi)
