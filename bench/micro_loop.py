@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-from nbemu.runtime import cpu  # noqa: E402
+from nbemu.core import cpu  # noqa: E402
 from nbemu.runtime.machine import Machine, default_cache_dir  # noqa: E402
 from nbemu.runtime.memory import Memory  # noqa: E402
 

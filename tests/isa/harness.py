@@ -101,6 +101,13 @@ def run_nbemu(words, start, jit='off', cache_dir=None):
         vv[2 * i + 1] = q >> 64
     st['v'][0] = vv
     reason = m.run_one_tb()
+    # an instruction that ends a TB (ISB, SB, MSR TPIDR_EL0, as in QEMU) leaves the rest of the
+    # sequence to the next TB
+    n = len(words)
+    while (reason == cpu.EXIT_NONE and int(st['icount'][0]) < n and
+           CODE <= int(st['pc'][0]) < CODE + 4 * n):
+        m.max_tb_insns = n - int(st['icount'][0])
+        reason = m.run_one_tb()
     vv = st['v'][0]
     v = [int(vv[2 * i]) | int(vv[2 * i + 1]) << 64 for i in range(32)]
     res = _result(st['x'][0], st['sp'][0], st['pc'][0], st['nzcv'][0], v,
