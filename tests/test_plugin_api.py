@@ -5,6 +5,7 @@ uninstall from inside callbacks, and the errors a plugin gets for misuse.
 Guests are the committed test programs (tests/guest); memops (tests/guest/asm/memops.S) makes one
 access of each kind with known values.
 """
+import ctypes
 import os
 import subprocess
 import types
@@ -305,7 +306,8 @@ def test_translation_queries(cache_dir):
         def trans(tb):
             insn = api.tb_get_insn(tb, 0)
             if api.insn_vaddr(insn) == sym['main']:
-                seen.update(symbol=api.insn_symbol(insn), size=api.insn_size(insn),
+                seen.update(haddr=ctypes.string_at(api.insn_haddr(insn), 4),
+                            symbol=api.insn_symbol(insn), size=api.insn_size(insn),
                             data=api.insn_data(insn), disas=api.insn_disas(insn),
                             vaddr=api.tb_vaddr(tb), n=api.tb_n_insns(tb))
         api.register_vcpu_tb_trans_cb(trans)
@@ -317,6 +319,7 @@ def test_translation_queries(cache_dir):
         text = elf.get_section_by_name('.text')
         word = text.data()[sym['main'] - text['sh_addr']:][:4]
     assert seen['symbol'] == 'main' and seen['size'] == 4 and seen['data'] == word
+    assert seen['haddr'] == word
     assert seen['vaddr'] == sym['main'] and seen['n'] >= 1 and seen['disas']
 
 

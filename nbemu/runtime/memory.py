@@ -154,6 +154,7 @@ class Memory:
         return off
 
     def host_address(self, off):
+        """The host address of arena offset off."""
         return self.arena.ctypes.data + off
 
     def map_host_shared(self, addr, off, length, prot, host_writable=True):
@@ -246,10 +247,10 @@ class Memory:
             yield (e & ~PAGE_MASK) + (addr & PAGE_MASK), n
             addr += n
 
-    def host_address(self, addr):
+    def guest_host_address(self, addr):
         """The host address of mapped guest byte addr (it lies inside the arena)."""
         (o, _n), = self.spans(addr, 1, 0)
-        return self.arena.ctypes.data + o
+        return self.host_address(o)
 
     def read(self, addr, length, need=PTE_R):
         if length == 0:

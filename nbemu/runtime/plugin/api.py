@@ -154,7 +154,7 @@ class PluginApi:
     def insn_haddr(self, insn):
         """The host address of the instruction's bytes (inside the guest's memory buffer)."""
         i = _check_kind(insn, InsnHandle, 'an instruction handle').insn()
-        return self._m.machine.mem.host_address(i.pc)
+        return self._m.machine.mem.guest_host_address(i.pc)
 
     def insn_disas(self, insn):
         i = _check_kind(insn, InsnHandle, 'an instruction handle').insn()
