@@ -31,10 +31,10 @@ def _count(vcpu, addr):
 @njit
 def _trace(vcpu, info, vaddr, addr):
     buf = _u64(addr)
-    i = buf[0]
-    if i < buf.shape[0] - 1:      # a bounded trace of addresses, as a recorder would keep
+    i = buf[0]                    # accesses seen; the first TRACE_LEN - 1 addresses are kept
+    if i < buf.shape[0] - 1:
         buf[i + 1] = vaddr
-        buf[0] = i + 1
+    buf[0] = i + 1
 
 
 from llvmlite import ir  # noqa: E402
