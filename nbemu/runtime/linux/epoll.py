@@ -24,6 +24,7 @@ from . import abi
 from .fs import OpenFile, _libc
 from .poll import wait_with_mask
 from .table import syscall
+from .hostcall import check as _check, s32 as _s32
 
 GUEST_EVENT = struct.Struct('<I4xQ')
 HOST_EVENT = struct.Struct('<IQ' if os.uname().machine == 'x86_64' else '<I4xQ')
@@ -31,18 +32,6 @@ EPOLL_CLOEXEC = abi.G_O_CLOEXEC
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 EP_MAX_EVENTS = 0x7FFFFFFF // GUEST_EVENT.size
 HOST_BATCH = 1024           # events taken from the host per wait (the rest stay ready)
-
-
-def _s32(v):
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _check(r):
-    if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return r
 
 
 @syscall('epoll_create1', 'x')

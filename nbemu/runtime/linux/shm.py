@@ -13,7 +13,6 @@ generic ones. Limitation: mremap of an attachment copies it into private memory.
 """
 import ctypes
 import errno
-import os
 import struct
 
 from ..memory import PAGE_MASK, PAGE_SHIFT, OutOfGuestMemory
@@ -21,6 +20,7 @@ from . import abi
 from .fs import _libc
 from .mm import TASK_SIZE, page_up
 from .table import syscall
+from .hostcall import check as _check, s32 as _s32
 
 IPC_RMID, IPC_SET, IPC_STAT = 0, 1, 2
 SHM_STAT, SHM_STAT_ANY = 13, 15
@@ -30,18 +30,6 @@ SHMID_DS_SIZE = 112
 _libc.shmat.restype = ctypes.c_void_p
 _libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
 _SHMAT_FAILED = ctypes.c_void_p(-1).value
-
-
-def _s32(v):
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _check(r):
-    if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return r
 
 
 def _stat(shmid):

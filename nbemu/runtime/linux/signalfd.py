@@ -24,17 +24,13 @@ from .fs import Errno, OpenFile
 from .hostsig import Interrupted
 from .signals import UNBLOCKABLE, bit
 from .table import syscall
+from .hostcall import s32 as _s32
 
 SFD_CLOEXEC = abi.G_O_CLOEXEC
 SFD_NONBLOCK = abi.G_O_NONBLOCK
 SSI_SIZE = 128
 SI_TIMER, SI_QUEUE = -2, -1
 CLD_CODES = range(1, 7)
-
-
-def _s32(v):
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
 
 
 class _Context:

@@ -29,6 +29,7 @@ from . import abi, cmsg, guestmem
 from .fs import Errno, OpenFile, _libc
 from .hostsig import Interrupted
 from .table import syscall
+from .hostcall import check as _check, s32 as _s32
 
 AF_UNIX, AF_INET, AF_INET6 = 1, 2, 10
 FAMILIES = (AF_UNIX, AF_INET, AF_INET6)
@@ -47,18 +48,6 @@ _POINTER_OPTS = {(SOL_SOCKET, 26), (SOL_SOCKET, 50), (SOL_SOCKET, 51), (SOL_SOCK
                  (IPPROTO_TCP, 35)}
 _OPT_LEVELS = {SOL_SOCKET, IPPROTO_IP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6}
 OPTLEN_MAX = 1 << 16
-
-
-def _s32(v):
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _check(r):
-    if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return r
 
 
 class Socket(OpenFile):

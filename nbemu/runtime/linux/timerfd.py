@@ -13,23 +13,12 @@ from . import abi
 from .eventfd import CounterFd
 from .fs import _libc
 from .table import syscall
+from .hostcall import check as _check, s32 as _s32
 
 TFD_CLOEXEC = abi.G_O_CLOEXEC
 TFD_NONBLOCK = abi.G_O_NONBLOCK
 TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 1, 2
 ITIMERSPEC_SIZE = 32
-
-
-def _s32(v):
-    v &= 0xFFFFFFFF
-    return v - (1 << 32) if v & 0x80000000 else v
-
-
-def _check(r):
-    if r < 0:
-        e = ctypes.get_errno()
-        raise OSError(e, os.strerror(e))
-    return r
 
 
 @syscall('timerfd_create', 'dx')
