@@ -8,6 +8,7 @@ OSError.errno values pass through unchanged.
 import os
 import stat as _stat
 import struct
+import time
 
 # ----- what the CPU advertises (AT_HWCAP / AT_HWCAP2) -----
 # The default CPU model's, derived from the ID registers the guest can read (nbemu.gen.features,
@@ -314,3 +315,17 @@ CORE_SIGNALS = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGX
                 SIGSYS}
 IGNORE_SIGNALS = {SIGCHLD, SIGURG, SIGWINCH, SIGCONT}
 STOP_SIGNALS = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
+
+
+BAD_TIMEOUT = object()
+
+
+def relative_deadline(mem, tmo):
+    """The time.monotonic() deadline of a relative struct timespec timeout at guest tmo: None
+    for no timeout (tmo 0), BAD_TIMEOUT for a negative or unnormalised one (EINVAL)."""
+    if not tmo:
+        return None
+    sec, ns = unpack_timespec(mem.read(tmo, 16))
+    if sec < 0 or not 0 <= ns < 1_000_000_000:
+        return BAD_TIMEOUT
+    return time.monotonic() + sec + ns / 1e9

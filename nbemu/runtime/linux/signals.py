@@ -428,12 +428,9 @@ def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
     if sigsetsize != abi.SIGSET_SIZE:
         return -errno.EINVAL
     want = p.mem.u64(setp) & ~UNBLOCKABLE
-    deadline = None
-    if tmo:
-        sec, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
-        if sec < 0 or not 0 <= ns < 1_000_000_000:
-            return -errno.EINVAL
-        deadline = time.monotonic() + sec + ns / 1e9
+    deadline = abi.relative_deadline(p.mem, tmo)
+    if deadline is abi.BAD_TIMEOUT:
+        return -errno.EINVAL
     s = p.signals
     while True:
         p.hostsig.drain()

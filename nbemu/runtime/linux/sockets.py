@@ -499,12 +499,9 @@ def sys_recvmmsg(p, fd, vec, vlen, flags, tmo):
     of, _ = _sock(p, fd)
     vlen = min(vlen & 0xFFFFFFFF, guestmem.IOV_MAX)
     flags = _s32(flags)
-    deadline = None
-    if tmo:
-        sec, ns = abi.unpack_timespec(p.mem.read(tmo, 16))
-        if sec < 0 or not 0 <= ns < 1_000_000_000:
-            return -errno.EINVAL
-        deadline = time.monotonic() + sec + ns / 1e9
+    deadline = abi.relative_deadline(p.mem, tmo)
+    if deadline is abi.BAD_TIMEOUT:
+        return -errno.EINVAL
     got = 0
     while got < vlen:
         entry = vec + got * MMSGHDR_SIZE
