@@ -13,12 +13,18 @@ def format_stats(machine, wall_s=None):
         f'  TBs compiled by numba: {comp.compiled if comp else 0}'
         f' (loaded from cache: {comp.loaded if comp else 0}, {comp.seconds if comp else 0:.2f} s)',
         f'  hot TBs submitted for compiling: {machine.hot_submitted}',
+        f'  hot regions installed: {len(machine.tbc.regions)}'
+        f' (queued for compiling at exit: {machine.bg.pending() if machine.bg else 0})',
         f'  compiled TB executions: {machine.native_execs}',
         f'  compile errors: {len(machine.compile_errors)}',
         f'  time in native execution loop (both tiers): {s.native_s:.3f} s, {s.entries} entries',
         f'  time translating: {s.translate_s:.3f} s',
         f'  time in system calls: {s.syscall_s:.3f} s',
     ]
+    if comp and comp.compile_seconds:
+        t = sorted(comp.compile_seconds)
+        lines.append(f'  compile latency per TB or region: median {t[len(t) // 2]:.2f} s, '
+                     f'max {t[-1]:.2f} s')
     for pc, err in machine.compile_errors[:5]:
         lines.append(f'    compile error at TB {pc:#x}: {err[:300]}')
     if s.native_s > 0:

@@ -9,13 +9,13 @@ import time
 import numpy as np
 
 from nbemu.core import cpu, tlb
-from nbemu.gen import decode, interp_builder, translate
+from nbemu.gen import decode, emit, interp_builder, translate
 
-from . import codecache
+from . import codecache, regions
 from .codecache import default_cache_dir
 from .jit import BackgroundCompiler, TBCompiler
 from .memory import GuestFault
-from .tbcache import TB_ENTRY, TBCache
+from .tbcache import TB_ENTRY, TB_HITS, TBCache
 
 JIT_MODES = ('off', 'auto', 'all')
 DEFAULT_HOT_THRESHOLD = 200
@@ -46,6 +46,7 @@ class Machine:
         self.hot_threshold = hot_threshold if jit == 'auto' else -1
         self.jit_sync = jit_sync
         self.hot_submitted = 0
+        self.pending = set()        # rows whose compiled code is queued for the background worker
         self.sync_errors = []       # (pc, error) of hot TBs that failed to compile in sync mode
         self.state = cpu.new_state()
         self.regs = cpu.words(self.state)
@@ -83,15 +84,24 @@ class Machine:
         with self.lock:
             self.epoch += 1
             self.tbc.flush()
+            self.pending.clear()
             for p in list(self.mem.code_pages):
                 self.mem.clear_code(p)
         if self.on_flush:
             self.on_flush()
 
-    def _install(self, row, epoch, address):
+    def _install(self, rows, epoch, address):
+        """Install compiled code on TB rows (one TB, or every member of a region), unless a
+        flush or an invalidation dropped any of them since it was generated."""
+        if isinstance(rows, int):
+            rows = (rows,)
         with self.lock:
-            if epoch == self.epoch and self.tbc.live[row]:
-                self.tbc.tbs[row, TB_ENTRY] = address
+            self.pending.difference_update(rows)
+            if epoch == self.epoch and all(self.tbc.live[r] for r in rows):
+                if len(rows) == 1:
+                    self.tbc.tbs[rows[0], TB_ENTRY] = address
+                else:
+                    self.tbc.add_region(rows, address)
 
     def _translate(self, pc):
         t0 = time.perf_counter()
@@ -115,18 +125,36 @@ class Machine:
             self._install(row, self.epoch, self.compiler.compile(tb, loops=self.on_tb_exec is None))
         return row
 
+    def _hot_code(self, row):
+        """The rows and generated source of the code to compile for hot TB row: the region
+        grown from it, or the TB alone."""
+        if self.on_tb_exec is not None:     # tracing every TB: no loops inside compiled code
+            return (row,), emit.tb_source(self.tbc.meta[row], loops=False)
+        rows = regions.select(self.tbc, row, self.hot_threshold)
+        if len(rows) == 1:
+            return (row,), emit.tb_source(self.tbc.meta[row])
+        return tuple(rows), emit.region_source([self.tbc.meta[r] for r in rows])
+
     def _submit_hot(self, row):
         self.hot_submitted += 1
-        if self.jit_sync:
-            tb = self.tbc.meta[row]
+        if row in self.pending:
+            return
+        rows, src = self._hot_code(row)
+        pc = self.tbc.meta[row].pc
+        # code already in the disk cache loads in milliseconds: take it now, not after the
+        # compiles queued before it
+        if self.jit_sync or self.compiler.is_cached(src):
             try:
-                self._install(row, self.epoch, self.compiler.compile(tb))
-            except Exception as e:     # the TB stays on the interpreter, which is still correct
-                self.sync_errors.append((tb.pc, repr(e)))
+                self._install(rows, self.epoch, self.compiler.compile_source(src))
+            except Exception as e:     # the TBs stay on the interpreter, which is still correct
+                self.sync_errors.append((pc, repr(e)))
             return
         if self.bg is None:
-            self.bg = BackgroundCompiler(self.compiler, self._install)
-        self.bg.submit(row, self.epoch, self.tbc.meta[row])
+            self.bg = BackgroundCompiler(self.compiler, self._install,
+                                         lambda rows: int(self.tbc.tbs[rows[0], TB_HITS]))
+        with self.lock:
+            self.pending.update(rows)
+        self.bg.submit(rows, self.epoch, src, pc)
 
     # ----- execution -----
     @property

@@ -27,6 +27,11 @@ class TBCache:
         self.meta = []          # per TB row: (pages, words, patterns) for the code generator
         self.live = []          # per TB row: still reachable from the table
         self.by_page = {}       # guest page -> TB rows translated from it
+        # compiled regions: a region's code holds the TBs of all its member rows, so dropping
+        # any one of them must take the region's entry off every member
+        self.regions = {}       # region id -> member rows
+        self.regions_of = {}    # row -> ids of the regions it is a member of
+        self._next_region = 0
         self.translated = 0
 
     def _insert_table(self, pc, row):
@@ -84,6 +89,22 @@ class TBCache:
             table[i] = table[j]
             i = j
 
+    def add_region(self, rows, address):
+        """Install one compiled region's entry on all its member rows."""
+        rid = self._next_region
+        self._next_region += 1
+        self.regions[rid] = list(rows)
+        for r in rows:
+            self.regions_of.setdefault(r, set()).add(rid)
+            self.tbs[r, TB_ENTRY] = address
+
+    def _drop_regions_of(self, row):
+        for rid in self.regions_of.pop(row, ()):
+            for m in self.regions.pop(rid, ()):
+                self.tbs[m, TB_ENTRY] = 0
+                if m != row:
+                    self.regions_of.get(m, set()).discard(rid)
+
     def unlink_all(self):
         """Forget every successor link (after any TB was dropped)."""
         t = self.tbs[:self.n_tbs]
@@ -99,6 +120,7 @@ class TBCache:
                 if self.live[row]:
                     self.live[row] = False
                     self.tbs[row, TB_ENTRY] = 0
+                    self._drop_regions_of(row)
                     self._remove_table(row)
                     dropped += 1
         if dropped:
@@ -112,6 +134,8 @@ class TBCache:
         self.meta.clear()
         self.live.clear()
         self.by_page.clear()
+        self.regions.clear()
+        self.regions_of.clear()
 
     def pages_of(self, pc, n):
         return sorted({(pc + 4 * i) >> PAGE_SHIFT for i in range(n)})

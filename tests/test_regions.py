@@ -1,0 +1,129 @@
+"""Hot regions: TBs linked into a loop are compiled into one function, entered at any member,
+dropped as a whole when any member's code changes, and never keep the loop from regaining
+control while the guest spins."""
+import subprocess
+import sys
+
+import pytest
+
+from nbemu.core import cpu
+from nbemu.runtime.memory import PAGE_SIZE, Memory
+
+from test_chaining import b
+from test_smc import CODE, SVC0, add_xi, b_ne, movz_x, pack, str_w, subs_xi
+
+P = CODE + PAGE_SIZE            # the second code page
+ADD_X1_3 = add_xi(1, 1, 3)
+ADD_X1_5 = add_xi(1, 1, 5)
+
+
+def b_eq(offset):
+    return 0x54000000 | ((offset >> 2) & 0x7ffff) << 5
+
+
+def movk_x_16(rd, imm):
+    return 0xf2a00000 | imm << 5 | rd
+
+
+def add_x_4k(rd, rn, n):
+    return 0x91400000 | n << 10 | rn << 5 | rd
+
+
+def cmp_xi(rn, imm):
+    return subs_xi(31, rn, imm)
+
+
+def patching_loop():
+    """x0 counts 1000 down; each iteration adds 3 to x1 in a TB on the second page, and at
+    x0 == 500 the loop stores `add x1, x1, #5` over that instruction."""
+    page1 = [
+        movz_x(0, 1000), movz_x(1, 0),
+        movz_x(2, ADD_X1_5 & 0xffff), movk_x_16(2, ADD_X1_5 >> 16),
+        movz_x(3, CODE >> 16) | 1 << 21, add_x_4k(3, 3, 1),   # x3 = P
+    ]
+    loop = CODE + 4 * len(page1)
+    page1 += [
+        subs_xi(0, 0, 1),               # loop:
+        b_eq(4 * 5),                    #   b.eq out
+        cmp_xi(0, 500),
+        b_ne(4 * 2),                    #   b.ne skip
+        str_w(2, 3),                    #   patch P
+        b(P - (CODE + 4 * (len(page1) + 5))),   # skip: b P
+        SVC0,                           # out
+    ]
+    page2 = [ADD_X1_3, b(loop - (P + 4))]
+    return {CODE: page1, P: page2}
+
+
+def machine(mode, cache_dir, code, threshold=20, pages=2):
+    from nbemu.runtime.machine import Machine
+    mem = Memory(1 << 22)
+    mem.map(CODE, pages * PAGE_SIZE, 7)
+    for addr, words in code.items():
+        mem.write(addr, pack(words), need=0)
+    m = Machine(mem, jit='auto' if mode == 'auto' else mode, cache_dir=cache_dir,
+                hot_threshold=threshold, jit_sync=True)
+    m.pc = CODE
+    return m
+
+
+def run_to_svc(m):
+    while True:
+        r = m.run()
+        if r != cpu.EXIT_BUDGET:
+            return r
+
+
+def test_a_loop_over_two_pages_becomes_one_region_and_a_patched_member_drops_it(cache_dir):
+    ref = machine('off', cache_dir, patching_loop())
+    assert run_to_svc(ref) == cpu.EXIT_SYSCALL
+    want_x1 = int(ref.state['x'][0, 1])
+    assert want_x1 == 3 * 499 + 5 * 500     # the patch took effect in the reference
+    m = machine('auto', cache_dir, patching_loop())
+    assert run_to_svc(m) == cpu.EXIT_SYSCALL
+    assert int(m.state['x'][0, 1]) == want_x1
+    assert int(m.regs[cpu.OFF_ICOUNT // 8]) == int(ref.regs[cpu.OFF_ICOUNT // 8])
+    assert m.native_execs > 0
+    # the loop's TBs on both pages were compiled together at least once; the patch dropped the
+    # region (its member on the second page changed), and the loop formed a new one after it
+    assert m.compiler.compiled + m.compiler.loaded >= 2
+    assert any(P in {m.tbc.meta[r].pc for r in rows} and len(rows) > 1
+               for rows in m.tbc.regions.values())
+
+
+def test_region_is_entered_at_any_member(cache_dir):
+    """Every member row carries the region's entry, and the region dispatches on the pc."""
+    m = machine('auto', cache_dir, patching_loop())
+    assert run_to_svc(m) == cpu.EXIT_SYSCALL
+    for rows in m.tbc.regions.values():
+        entries = {int(m.tbc.tbs[r, 4]) for r in rows}
+        assert len(entries) == 1 and 0 not in entries
+
+
+SPIN = '''
+import sys
+sys.path.insert(0, {tests!r})
+from test_regions import machine, CODE
+from test_chaining import b
+from nbemu.core import cpu
+words = {words}
+m = machine('auto', {cache!r}, {{CODE: words}}, threshold=5, pages=1)
+m.poll_budget = 50
+for _ in range(40):
+    assert m.run() == cpu.EXIT_BUDGET
+print('regained control', m.native_execs > 0, len(m.tbc.regions))
+'''
+
+
+@pytest.mark.parametrize('shape', ['self_loop', 'two_tbs'])
+def test_spinning_compiled_code_returns_to_the_loop(shape, cache_dir, tmp_path):
+    """A guest that spins forever in compiled code (a one-TB self loop, a loop over two TBs)
+    still returns to the execution loop, which counts its budget (host signals, scheduling)."""
+    words = [b(0)] if shape == 'self_loop' else [b(4), b(-4)]
+    src = SPIN.format(tests=str(__import__('pathlib').Path(__file__).parent), words=words,
+                      cache=str(cache_dir))
+    r = subprocess.run([sys.executable, '-c', src], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    regained, native, regions = r.stdout.split()[-3:]
+    assert native == 'True'
+    assert int(regions) == (0 if shape == 'self_loop' else 1)
