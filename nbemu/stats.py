@@ -14,7 +14,7 @@ def format_stats(machine, wall_s=None):
         f' (loaded from cache: {comp.loaded if comp else 0}, {comp.seconds if comp else 0:.2f} s)',
         f'  hot TBs submitted for compiling: {machine.hot_submitted}',
         f'  hot regions installed: {len(machine.tbc.regions)}'
-        f' (queued for compiling at exit: {machine.bg.pending() if machine.bg else 0})',
+        f' (left queued at exit, to the compile worker: {machine.bg.pending() if machine.bg else 0})',
         f'  compiled TB executions: {machine.native_execs}',
         f'  compile errors: {len(machine.compile_errors)}',
         f'  time in native execution loop (both tiers): {s.native_s:.3f} s, {s.entries} entries',

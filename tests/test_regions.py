@@ -127,3 +127,72 @@ def test_spinning_compiled_code_returns_to_the_loop(shape, cache_dir, tmp_path):
     regained, native, regions = r.stdout.split()[-3:]
     assert native == 'True'
     assert int(regions) == (0 if shape == 'self_loop' else 1)
+
+
+def test_background_compiles_run_in_a_worker_process_and_install(cache_dir, tmp_path):
+    """Without jit_sync, hot code is compiled by a child process (numba holds the GIL while it
+    compiles, which would slow this process's execution loop) and loaded from the disk cache:
+    the loop then runs it natively and the result matches the interpreter's."""
+    import os
+    ref = machine('off', cache_dir, patching_loop())
+    assert run_to_svc(ref) == cpu.EXIT_SYSCALL
+    m = machine('auto', cache_dir, patching_loop())
+    m.jit_sync = False
+    m.compiler.dir = str(tmp_path)          # nothing cached there: the worker must compile
+    assert run_to_svc(m) == cpu.EXIT_SYSCALL
+    assert m.bg is not None
+    m.bg.drain()
+    assert m.compile_errors == []
+    assert m.compiler.compiled >= 1 and m.compiler.compile_seconds
+    assert m.bg.worker is not None and m.bg.worker.proc.pid != os.getpid()
+    worker = m.bg.worker.proc
+    # the installed code runs: the same (now patched) loop again, entered compiled
+    ref.pc = m.pc = CODE
+    assert run_to_svc(ref) == cpu.EXIT_SYSCALL
+    before = m.native_execs
+    assert run_to_svc(m) == cpu.EXIT_SYSCALL
+    assert m.native_execs > before
+    assert int(m.state['x'][0, 1]) == int(ref.state['x'][0, 1])
+    m.close()
+    assert worker.wait(timeout=60) == 0     # with nothing left queued, the worker just ends
+
+
+def _workers_of(cache):
+    """pids of compile worker processes serving this cache directory."""
+    import os
+    out = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            with open(f'/proc/{pid}/cmdline', 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            continue
+        if b'nbemu.runtime.compile_worker' in argv and str(cache).encode() in argv:
+            out.append(int(pid))
+    return out
+
+
+def test_code_still_queued_at_exit_is_compiled_for_the_next_run(tmp_path):
+    """The emulator does not wait for compiles at exit: it leaves what is queued to the worker
+    process, and the next run of the program starts with that code loaded from the disk cache."""
+    import re
+    import shutil
+    import time
+    from conftest import ROOT, run_nbemu_cli, shared_cache_dir
+    cache = tmp_path / 'cache'
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    args = ['--cache-dir', str(cache), '--jit=auto', '--jit-threshold=50', '--stats',
+            str(ROOT / 'tests' / 'guest' / 'bin' / 'qsort')]
+    first = run_nbemu_cli(args, env={'PATH': '/usr/bin:/bin'})
+    assert first.returncode == 0, first.stderr[-2000:]
+    left = int(re.search(rb'left queued at exit, to the compile worker: (\d+)', first.stderr)[1])
+    deadline = time.monotonic() + 240
+    while _workers_of(cache) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not _workers_of(cache), 'the detached worker did not finish'
+    second = run_nbemu_cli(args, env={'PATH': '/usr/bin:/bin'})
+    assert second.returncode == 0 and second.stdout == first.stdout
+    loaded = int(re.search(rb'loaded from cache: (\d+)', second.stderr)[1])
+    regions = int(re.search(rb'hot regions installed: (\d+)', second.stderr)[1])
+    # the second run forms its regions as the first did, so most of them are now on disk
+    assert left > 0 and loaded >= left // 2 and regions > 0

@@ -8,6 +8,7 @@ instead of compiling it.
 import hashlib
 import importlib.util
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -19,6 +20,7 @@ from . import codecache
 
 class TBCompiler:
     def __init__(self, cache_dir):
+        self.dir_root = cache_dir
         self.dir = os.path.join(cache_dir, 'tb')
         os.makedirs(self.dir, exist_ok=True)
         self.compiled = 0       # compiled by numba in this process
@@ -46,32 +48,116 @@ class TBCompiler:
         except FileNotFoundError:
             return False
 
-    def compile_source(self, src):
-        """Return the native entry address of generated source (emit.tb_source or
-        emit.region_source), compiling it or loading it from the disk cache."""
-        t0 = time.perf_counter()
-        name = self._name(src)
-        path = os.path.join(self.dir, name + '.py')
+    def write_source(self, src):
+        """The path of the module file holding src (written once; its name is its hash)."""
+        path = os.path.join(self.dir, self._name(src) + '.py')
         if not os.path.exists(path):
             tmp = f'{path}.{os.getpid()}.{threading.get_ident()}.tmp'
             with open(tmp, 'w') as f:
                 f.write(src)
             os.replace(tmp, path)
+        return path
+
+    def compile_source(self, src, compiled_elsewhere=None):
+        """Return the native entry address of generated source (emit.tb_source or
+        emit.region_source), compiling it or loading it from the disk cache.
+        compiled_elsewhere: seconds a compile worker process took to put it in the disk cache
+        (counted as this compiler's compile, with that latency)."""
+        t0 = time.perf_counter()
+        path = self.write_source(src)
         had_cache = self.is_cached(src)
-        spec = importlib.util.spec_from_file_location(name, path)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-        self._keep.append(mod.tb)
+        self._keep.append(load_module(path).tb)
+        address = self._keep[-1].address
         dt = time.perf_counter() - t0
-        if had_cache:
+        if compiled_elsewhere is not None:
+            self.compiled += 1
+            self.compile_seconds.append(compiled_elsewhere + dt)
+        elif had_cache:
             codecache.touch(path)
             self.loaded += 1
         else:
             self.compiled += 1
             self.compile_seconds.append(dt)
         self.seconds += dt
-        return mod.tb.address
+        return address
+
+
+def load_module(path):
+    """Import a generated module file (its cfunc compiles, or loads from numba's disk cache)."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+DETACHED_ITEMS = 64         # at most this many queued units are left to a detached worker
+DETACHED_SECONDS = 60
+
+
+class CompileWorker:
+    """A child process that compiles generated modules into the shared disk cache.
+
+    numba's compiler is Python code that holds the GIL, so compiling on a thread of the
+    emulator's own process slows the execution loop every time it comes back to Python
+    (syscalls, new TBs): lua under --jit=auto ran 2.3x slower than --jit=off that way. In its
+    own process the compile runs beside the loop, and the emulator only loads the result from
+    the disk cache (milliseconds)."""
+
+    def __init__(self, cache_dir):
+        root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ)
+        env['PYTHONPATH'] = os.pathsep.join(filter(None, [root, env.get('PYTHONPATH')]))
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', 'nbemu.runtime.compile_worker', cache_dir],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            env=env, text=True, bufsize=1)
+        self.lock = threading.Lock()
+        self.detached = False
+
+    def compile(self, path):
+        """Compile the module at path in the worker; return its compile time in seconds.
+        Raises CompileError for a failed compile, OSError if the worker is gone."""
+        with self.lock:
+            if self.detached:
+                raise OSError('the compile worker was detached')
+            self.proc.stdin.write(path + '\n')
+            self.proc.stdin.flush()
+        reply = self.proc.stdout.readline()
+        if not reply:
+            raise OSError('the compile worker exited')
+        status, _, detail = reply.rstrip('\n').partition(' ')
+        if status != 'ok':
+            raise CompileError(detail)
+        return float(detail)
+
+    def detach(self, paths):
+        """Leave the worker to compile `paths` (hottest first) into the disk cache after this
+        process is done, so that the next run of the program loads them; it stops after
+        DETACHED_SECONDS. The emulator's exit does not wait for it."""
+        with self.lock:
+            if self.detached:
+                return
+            self.detached = True
+            try:
+                self.proc.stdin.write(''.join(f'{p}\n' for p in ['detach'] + list(paths)))
+                self.proc.stdin.close()
+            except OSError:
+                pass
+
+    def close_in_forked_child(self):
+        """A forked child must not hold the parent's worker pipes (the worker would wait for
+        the child's copy of its stdin to close too)."""
+        for f in (self.proc.stdin, self.proc.stdout):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+class CompileError(Exception):
+    pass
 
 
 class BackgroundCompiler:
@@ -81,8 +167,10 @@ class BackgroundCompiler:
     item reaches the threshold on submission, so what tells them apart is how often each ran
     while it waited (hotness(key) reads the execution counter)."""
 
-    def __init__(self, compiler, install, hotness):
+    def __init__(self, compiler, install, hotness, use_worker=True):
         self.compiler = compiler
+        self.use_worker = use_worker
+        self.worker = None          # started with the first compile
         self.install = install      # install(key, version, address), called on the worker
         self.hotness = hotness
         self.items = []
@@ -119,7 +207,7 @@ class BackgroundCompiler:
                 return
             key, version, src, pc = item
             try:
-                self.install(key, version, self.compiler.compile_source(src))
+                self.install(key, version, self._compile(src))
             except Exception as e:     # the code stays on the interpreter, which is still correct
                 self.errors.append((pc, repr(e)))
             finally:
@@ -127,12 +215,39 @@ class BackgroundCompiler:
                     self.busy = False
                     self.cv.notify_all()
 
+    def _compile(self, src):
+        if self.use_worker:
+            try:
+                if self.worker is None:
+                    self.worker = CompileWorker(self.compiler.dir_root)
+                seconds = self.worker.compile(self.compiler.write_source(src))
+                return self.compiler.compile_source(src, compiled_elsewhere=seconds)
+            except OSError:         # no worker process: compile on this thread from now on
+                self.use_worker = False
+                if self.worker is not None:
+                    self.worker.stop()
+                    self.worker = None
+        return self.compiler.compile_source(src)
+
     def drain(self):
         with self.cv:
             while self.items or self.busy:
                 self.cv.wait()
 
     def stop(self):
+        """Stop taking work; what is still queued goes to the worker process to compile after
+        exit (the next run loads it from the disk cache)."""
         with self.cv:
             self.stopped = True
             self.cv.notify_all()
+            left = sorted(self.items, key=lambda item: -self.hotness(item[0]))
+        if self.worker is not None:
+            try:
+                paths = [self.compiler.write_source(item[2]) for item in left]
+            except OSError:
+                paths = []
+            self.worker.detach(paths[:DETACHED_ITEMS])
+
+    def after_fork_child(self):
+        if self.worker is not None:
+            self.worker.close_in_forked_child()

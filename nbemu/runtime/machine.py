@@ -241,6 +241,8 @@ class Machine:
         """In a forked child: the background compiler's thread did not survive the fork and its
         queue's lock may have been held by it, so drop it (a new one starts when needed). The
         TBs it had queued stay interpreted, which is correct."""
+        if self.bg is not None:
+            self.bg.after_fork_child()
         self.bg = None
         self.lock = threading.Lock()
 

@@ -31,12 +31,16 @@ def _gmul(a, b, poly):
 
 
 def _inverses(poly):
+    # In GF(2^8) every a != 0 has a^255 == 1, so a^254 is its inverse (square and multiply).
     inv = [0] * 256
     for a in range(1, 256):
-        for x in range(1, 256):
-            if _gmul(a, x, poly) == 1:
-                inv[a] = x
-                break
+        result, square, e = 1, a, 254
+        while e:
+            if e & 1:
+                result = _gmul(result, square, poly)
+            square = _gmul(square, square, poly)
+            e >>= 1
+        inv[a] = result
     return inv
 
 

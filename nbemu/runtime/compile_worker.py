@@ -1,0 +1,41 @@
+"""The compile worker process (jit.CompileWorker): reads module paths on stdin, compiles each
+into the disk cache and answers `ok SECONDS` or `error DETAIL` on stdout, one line each. After a
+`detach` line the emulator has exited: the paths after it are compiled without answers, for at
+most DETACHED_SECONDS.
+
+    python -m nbemu.runtime.compile_worker CACHE_DIR
+"""
+import sys
+import time
+
+
+def main(cache_dir):
+    from nbemu.gen import decode, helper_cache, interp_builder  # noqa: F401 (imports every handler)
+    from .jit import DETACHED_SECONDS, load_module
+    # the same semantics helpers, registered with the same helper cache, as in the emulator
+    decode.decoder()
+    helper_cache.enable(cache_dir)
+    deadline = None
+    for line in sys.stdin:
+        path = line.rstrip('\n')
+        if path == 'detach':        # the emulator is gone: compile what it left, answer no one
+            deadline = time.monotonic() + DETACHED_SECONDS
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            return
+        t0 = time.perf_counter()
+        try:
+            load_module(path)
+            reply = f'ok {time.perf_counter() - t0:.6f}'
+        except Exception as e:
+            reply = 'error ' + repr(e).replace('\n', ' ')
+        if deadline is None:
+            try:
+                sys.stdout.write(reply + '\n')
+                sys.stdout.flush()
+            except BrokenPipeError:     # the emulator exited during this compile
+                deadline = time.monotonic() + DETACHED_SECONDS
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])
