@@ -3,6 +3,7 @@ dropped as a whole when any member's code changes, and never keep the loop from 
 control while the guest spins."""
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -144,8 +145,8 @@ def test_background_compiles_run_in_a_worker_process_and_install(cache_dir, tmp_
     m.bg.drain()
     assert m.compile_errors == []
     assert m.compiler.compiled >= 1 and m.compiler.compile_seconds
-    assert m.bg.worker is not None and m.bg.worker.proc.pid != os.getpid()
-    worker = m.bg.worker.proc
+    worker = m.bg.worker.pid
+    assert worker != os.getpid() and _parent_of(worker) != os.getpid()    # not our child
     # the installed code runs: the same (now patched) loop again, entered compiled
     ref.pc = m.pc = CODE
     assert run_to_svc(ref) == cpu.EXIT_SYSCALL
@@ -154,7 +155,15 @@ def test_background_compiles_run_in_a_worker_process_and_install(cache_dir, tmp_
     assert m.native_execs > before
     assert int(m.state['x'][0, 1]) == int(ref.state['x'][0, 1])
     m.close()
-    assert worker.wait(timeout=60) == 0     # with nothing left queued, the worker just ends
+    deadline = time.monotonic() + 60
+    while os.path.exists(f'/proc/{worker}') and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not os.path.exists(f'/proc/{worker}')    # with nothing left queued, it just ends
+
+
+def _parent_of(pid):
+    with open(f'/proc/{pid}/stat') as f:
+        return int(f.read().rpartition(')')[2].split()[1])
 
 
 def _workers_of(cache):
@@ -203,3 +212,24 @@ def test_code_still_queued_at_exit_is_compiled_for_the_next_run(tmp_path):
     assert loaded > 0 and regions > 0 and native > 0
     while _workers_of(cache) and time.monotonic() < deadline + 240:
         time.sleep(0.5)         # the second run's worker: not left running after the test
+
+
+def test_the_compile_worker_is_no_child_of_the_guest(qemu, tmp_path):
+    """The guest must not see the emulator's own processes: a program with a SIGCHLD handler
+    and no children gets ECHILD from wait() and no SIGCHLD while the compile worker runs (when
+    the worker was the emulator's child, that wait() waited for it)."""
+    import shutil
+    from conftest import ROOT, run_nbemu_cli, shared_cache_dir
+    cache = tmp_path / 'cache'
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    prog = str(ROOT / 'tests' / 'guest' / 'bin' / 'wait_nochild')
+    ref = subprocess.run([qemu, prog], capture_output=True, timeout=120)
+    assert b'wait: -1 ECHILD' in ref.stdout and b'SIGCHLD received: 0' in ref.stdout
+    ours = run_nbemu_cli(['--cache-dir', str(cache), '--jit=auto', '--jit-threshold=50',
+                          '--stats', prog], env={'PATH': '/usr/bin:/bin'}, timeout=120)
+    assert (ours.returncode, ours.stdout) == (ref.returncode, ref.stdout), ours.stderr[-2000:]
+    # the worker ran: it compiled code for this run, or is still compiling what was left to it
+    assert b'TBs compiled by numba: 0 ' not in ours.stderr or _workers_of(cache)
+    deadline = time.monotonic() + 240
+    while _workers_of(cache) and time.monotonic() < deadline:
+        time.sleep(0.5)

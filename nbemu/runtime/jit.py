@@ -8,14 +8,13 @@ instead of compiling it.
 import hashlib
 import importlib.util
 import os
-import subprocess
 import sys
 import threading
 import time
 
 from nbemu.gen import emit
 
-from . import codecache
+from . import codecache, helper_process
 
 
 class TBCompiler:
@@ -97,7 +96,8 @@ DETACHED_SECONDS = 60
 
 
 class CompileWorker:
-    """A child process that compiles generated modules into the shared disk cache.
+    """A process that compiles generated modules into the shared disk cache (started by
+    helper_process, so that it is not a child the guest could see or reap).
 
     numba's compiler is Python code that holds the GIL, so compiling on a thread of the
     emulator's own process slows the execution loop every time it comes back to Python
@@ -109,10 +109,8 @@ class CompileWorker:
         root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
         env = dict(os.environ)
         env['PYTHONPATH'] = os.pathsep.join(filter(None, [root, env.get('PYTHONPATH')]))
-        self.proc = subprocess.Popen(
-            [sys.executable, '-m', 'nbemu.runtime.compile_worker', cache_dir],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            env=env, text=True, bufsize=1)
+        self.pid, self.stdin, self.stdout = helper_process.spawn(
+            [sys.executable, '-m', 'nbemu.runtime.compile_worker', cache_dir], env)
         self.lock = threading.Lock()
         self.detached = False
 
@@ -122,9 +120,9 @@ class CompileWorker:
         with self.lock:
             if self.detached:
                 raise OSError('the compile worker was detached')
-            self.proc.stdin.write(path + '\n')
-            self.proc.stdin.flush()
-        reply = self.proc.stdout.readline()
+            self.stdin.write(path + '\n')
+            self.stdin.flush()
+        reply = self.stdout.readline()
         if not reply:
             raise OSError('the compile worker exited')
         status, _, detail = reply.rstrip('\n').partition(' ')
@@ -141,15 +139,15 @@ class CompileWorker:
                 return
             self.detached = True
             try:
-                self.proc.stdin.write(''.join(f'{p}\n' for p in ['detach'] + list(paths)))
-                self.proc.stdin.close()
+                self.stdin.write(''.join(f'{p}\n' for p in ['detach'] + list(paths)))
+                self.stdin.close()
             except OSError:
                 pass
 
-    def close_in_forked_child(self):
-        """A forked child must not hold the parent's worker pipes (the worker would wait for
-        the child's copy of its stdin to close too)."""
-        for f in (self.proc.stdin, self.proc.stdout):
+    def close(self):
+        """Close the pipes: the worker sees the end of its input and exits. A forked child
+        closes its copies too (the worker would wait for the child's copy of its stdin)."""
+        for f in (self.stdin, self.stdout):
             try:
                 f.close()
             except OSError:
@@ -225,7 +223,7 @@ class BackgroundCompiler:
             except OSError:         # no worker process: compile on this thread from now on
                 self.use_worker = False
                 if self.worker is not None:
-                    self.worker.stop()
+                    self.worker.close()
                     self.worker = None
         return self.compiler.compile_source(src)
 
@@ -250,4 +248,4 @@ class BackgroundCompiler:
 
     def after_fork_child(self):
         if self.worker is not None:
-            self.worker.close_in_forked_child()
+            self.worker.close()

@@ -22,6 +22,7 @@ import signal as _hs
 import struct
 import time
 
+from .. import helper_process
 from . import abi
 
 POLL_BUDGET = 1 << 16       # TBs between two looks at the pipe while signals are forwarded
@@ -136,6 +137,10 @@ class HostSignals:
             pass                    # a POSIX timer's signal: SI_TIMER with its sigev_value
         elif sig == abi.SIGCHLD:
             info = _child_info()
+            if info is None:
+                if helper_process.claim_own_sigchld():
+                    return          # the exit of the shell that started our compile worker
+                info = _siginfo(sig, CLD_EXITED)
         elif sig == abi.SIGALRM and self.itimer_real:
             info = _siginfo(sig, abi.SI_KERNEL)
         else:
@@ -202,6 +207,7 @@ class HostSignals:
         """The child shares the parent's pipe: give it its own. Linux clears the child's
         pending signals and timers (the host kernel did the same for the host ones)."""
         self.itimer_real = False
+        helper_process.after_fork_child()
         self.needed.clear()         # no children yet, and the timers were not inherited
         if self.r is not None:
             for fd in (self.r, self.w):
@@ -231,7 +237,8 @@ def _siginfo(sig, code, pid=0, uid=0, status=0):
 
 
 def _child_info():
-    """SIGCHLD's siginfo for a child with news (without reaping it), as Linux fills it."""
+    """SIGCHLD's siginfo for a child with news (without reaping it), as Linux fills it; None
+    if no child has news."""
     try:
         w = os.waitid(os.P_ALL, 0, os.WEXITED | os.WSTOPPED | os.WCONTINUED | os.WNOHANG |
                       os.WNOWAIT)
@@ -241,6 +248,6 @@ def _child_info():
         if e.errno != errno.ECHILD:
             raise
         w = None
-    if w is None:
-        return _siginfo(abi.SIGCHLD, CLD_EXITED)
+    if w is None or w.si_pid == 0:
+        return None
     return _siginfo(abi.SIGCHLD, w.si_code, w.si_pid, w.si_uid, w.si_status)
