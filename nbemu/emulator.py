@@ -109,7 +109,7 @@ class Emulator:
             elif isinstance(spec, str) and ',' in spec:
                 from .runtime.plugin.manager import parse_plugin_arg
                 path, args = parse_plugin_arg(spec)
-                self.load_plugin(path, **args)
+                self._load_plugin(path, args)     # keeps repeated keys
             else:
                 self.load_plugin(spec)
 
@@ -117,6 +117,9 @@ class Emulator:
         """Load a plugin: a .py file path, a module name or a module object with
         install(api, args); args become its `key=value` arguments (strings). Returns its
         PluginApi (the plugin's id is .id). Call it before run()."""
+        return self._load_plugin(plugin, args)
+
+    def _load_plugin(self, plugin, args):
         if self.plugins is None:
             from .runtime.plugin.manager import PluginManager
             prog = self.program

@@ -48,18 +48,33 @@ class Plugin:
         self.syscall_filter = []
 
 
+class PluginArgs(dict):
+    """A plugin's `key=value` arguments: a dict of the last value of each key, which also keeps
+    every value of a repeated key in order (QEMU hands plugins their argv, so
+    `ifilter=ld,ifilter=st` means two filters): getall(key)."""
+
+    def __init__(self, pairs=()):
+        pairs = list(pairs.pairs if isinstance(pairs, PluginArgs) else
+                     pairs.items() if isinstance(pairs, dict) else pairs)
+        self.pairs = [(str(k), str(v)) for k, v in pairs]
+        super().__init__(self.pairs)
+
+    def getall(self, key):
+        return [v for k, v in self.pairs if k == key]
+
+
 def parse_plugin_arg(text):
-    """'-plugin PATH_OR_MODULE,key=val,...' -> (path or module, {key: val})."""
+    """'-plugin PATH_OR_MODULE,key=val,...' -> (path or module, PluginArgs)."""
     parts = text.split(',')
-    args = {}
+    pairs = []
     for kv in parts[1:]:
         if not kv:
             continue
         k, sep, v = kv.partition('=')
         if not sep:
             raise PluginError(f"plugin argument '{kv}' is not key=value")
-        args[k] = v
-    return parts[0], args
+        pairs.append((k, v))
+    return parts[0], PluginArgs(pairs)
 
 
 def _import_plugin(spec, pid):
@@ -107,7 +122,7 @@ class PluginManager:
     def load(self, spec, args=None):
         """Load a plugin (a file path or a module name) and run its install(api, args)."""
         from .api import PluginApi
-        args = {str(k): str(v) for k, v in (args or {}).items()}
+        args = PluginArgs(args or ())
         pid = len(self.plugins) + len([r for r in self.requests if r[1] == 'uninstall'])
         name = os.path.basename(spec) if isinstance(spec, str) else getattr(spec, '__name__', '?')
         try:
@@ -324,4 +339,4 @@ class _Box:
         self.value = value
 
 
-__all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'cpu']
+__all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'PluginArgs', 'cpu']
