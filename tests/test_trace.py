@@ -25,6 +25,7 @@ def traced(path, jit='off', cpu=None, plugins=(), **kw):
     try:
         tr = emu.trace(**kw)
         status = emu.run()
+        traced.native_execs = emu.machine.native_execs
         return status, tr, log.getvalue(), emu.stats.instructions
     finally:
         emu.close()
@@ -123,6 +124,7 @@ def test_compiled_code_records_what_the_interpreter_records(cache_dir):
     compiled."""
     _s, off, _l, _i = traced(MEMOPS, cpu='max')
     _s, comp, _l, _i = traced(MEMOPS, jit='all', cpu='max')
+    assert traced.native_execs > 0
     assert len(off.mem) > 10
     small = off.mem['size'] < 8     # values are the bytes the access moved, nothing above
     assert np.all(off.mem['value'][small] >> (8 * off.mem['size'][small].astype(np.uint64)) == 0)
