@@ -15,6 +15,7 @@ DEBUG_ITEMS = {
     'unimp': 'log unimplemented system calls and instructions',
     'page': 'show the guest memory map after loading',
     'plugin': "show the plugins' output (api.outs)",
+    'plugin-check': 'check the plugin instrumentation after every TB; stop at the first violation',
 }
 
 
@@ -52,6 +53,9 @@ def _parser():
     a('--cache-clear', action='store_true', help='delete the code cache and exit')
     a('--stats', action='store_true', help='print execution statistics to stderr at exit')
     a('--mem-limit', metavar='size', default='4G', help='guest memory limit (default 4G)')
+    a('--trace', metavar='mem,tb', help='record every memory access (mem) and/or TB execution '
+      '(tb) into numpy .npy files in --trace-out (nbemu.runtime.plugin.trace)')
+    a('--trace-out', metavar='dir', help='directory for --trace: mem.npy, tbs.npy')
     a('--precompile', action='store_true', help='build the interpreter into the code cache and exit')
     # state a guest execve hands to the nbemu that runs the new program (see linux/execve.py)
     a('--exec-fds', help=argparse.SUPPRESS)
@@ -155,8 +159,14 @@ def main(argv=None):
     from .debuglog import attach_debug_logging
     from .stats import format_stats
     strace = log if (opts.strace or 'strace' in debug) else None
+    trace_items = set(opts.trace.split(',')) if opts.trace else set()
+    if trace_items - {'mem', 'tb'}:
+        return _fail(f"--trace: unknown item(s) {','.join(sorted(trace_items - {'mem', 'tb'}))}"
+                     f" (mem, tb)")
+    if trace_items and not opts.trace_out:
+        return _fail('--trace needs --trace-out DIR')
     plugin_error = ()
-    if opts.plugins:
+    if opts.plugins or trace_items:
         from .runtime.plugin.manager import PluginError
         plugin_error = (PluginError,)
     try:
@@ -167,12 +177,17 @@ def main(argv=None):
                        hot_threshold=opts.jit_threshold, jit_sync=opts.jit_sync,
                        cache_limit=cache_limit, exec_options=_exec_options(opts),
                        exec_replaces_host=True, cpu=opts.cpu, plugins=opts.plugins,
-                       plugin_log=log if 'plugin' in debug else None, **_exec_state(opts))
+                       plugin_log=log if 'plugin' in debug else None,
+                       plugin_check='plugin-check' in debug, **_exec_state(opts))
     except LoadError as e:
         return _fail(str(e))
     except plugin_error as e:
         return _fail(str(e))
     attach_debug_logging(emu, debug, log)
+    recorder = None
+    if trace_items:
+        recorder = emu.trace(mem='mem' in trace_items, tbs='tb' in trace_items,
+                             out_dir=opts.trace_out)
     try:
         status = emu.run()
     except KeyboardInterrupt:
@@ -180,6 +195,11 @@ def main(argv=None):
     except plugin_error as e:
         status = _fail(str(e))
     finally:
+        if recorder is not None:
+            try:
+                recorder.results()  # also when the guest died by a signal (no atexit then)
+            except plugin_error as e:
+                status = _fail(str(e))
         if opts.stats:
             print(format_stats(emu.machine), file=sys.stderr)
         if log is not sys.stderr:

@@ -32,7 +32,7 @@ class Emulator:
                  max_tb_insns=None, stack_size=None, log_unimp=None, cwd=None,
                  hot_threshold=None, jit_sync=False, cache_limit=None, exec_options=(),
                  exec_replaces_host=False, inherit_fds=None, sigmask=0, sig_ignored=(), cpu=None,
-                 plugins=(), plugin_log=None):
+                 plugins=(), plugin_log=None, plugin_check=False):
         """path: the guest program; argv: its argv (default [path]); env: a dict or a list of
         'NAME=value' (default: this process's environment); jit: 'auto', 'off' or 'all';
         mem_limit: bytes of guest memory (mmap/brk fail with ENOMEM beyond it); sysroot: the -L
@@ -50,7 +50,9 @@ class Emulator:
         them); plugins: plugins to load, each a path or module name, a (path or module, {args})
         pair or a "path,key=value,..." string as -plugin takes it (see load_plugin);
         plugin_log: a text stream for the plugins' `outs` (None: dropped, as qemu-aarch64 does
-        without -d plugin).
+        without -d plugin); plugin_check: -d plugin-check (every TB checks that no memory-callback
+        reference is left set and no stale callback-table slot fires; the first violation stops
+        the run with a PluginError naming its pc and slot).
         Raises LoadError (one-line message) if the program cannot be loaded, PluginError if a
         plugin cannot."""
         self.path = os.fspath(path)
@@ -103,13 +105,14 @@ class Emulator:
         self.machine.stats.syscalls = 0
         self.plugins = None
         self._plugin_log = plugin_log
+        self._plugin_check = plugin_check
         for spec in plugins:
             if isinstance(spec, tuple):
                 self.load_plugin(spec[0], **spec[1])
             elif isinstance(spec, str) and ',' in spec:
                 from .runtime.plugin.manager import parse_plugin_arg
                 path, args = parse_plugin_arg(spec)
-                self.load_plugin(path, **args)
+                self._load_plugin(path, args)     # keeps repeated keys
             else:
                 self.load_plugin(spec)
 
@@ -117,13 +120,28 @@ class Emulator:
         """Load a plugin: a .py file path, a module name or a module object with
         install(api, args); args become its `key=value` arguments (strings). Returns its
         PluginApi (the plugin's id is .id). Call it before run()."""
+        return self._load_plugin(plugin, args)
+
+    def trace(self, mem=True, tbs=True, out_dir=None, chunk=None):
+        """Record every memory access (mem) and TB execution (tbs) of the run into numpy
+        structured arrays (nbemu.runtime.plugin.trace: MEM_DTYPE, TB_DTYPE), filled by native
+        callbacks. Returns the recorder; after run() its .mem and .tbs are the arrays (memmaps of
+        out_dir/mem.npy and out_dir/tbs.npy when out_dir is given: full chunks of `chunk` rows
+        are spilled there as the guest runs). Call it before run()."""
+        from .runtime.plugin.trace import DEFAULT_CHUNK, Trace
+        rec = Trace(mem=mem, tbs=tbs, out_dir=out_dir, chunk=chunk or DEFAULT_CHUNK)
+        self._load_plugin(rec, {})
+        return rec
+
+    def _load_plugin(self, plugin, args):
         if self.plugins is None:
             from .runtime.plugin.manager import PluginManager
             prog = self.program
             images = [(prog.exe.path, prog.exe.bias)]
             if prog.interp is not None:
                 images.append((prog.interp.path, prog.interp.bias))
-            self.plugins = PluginManager(self.machine, log=self._plugin_log, images=images)
+            self.plugins = PluginManager(self.machine, log=self._plugin_log, images=images,
+                                         check=self._plugin_check)
             self.plugins.program = prog
         return self.plugins.load(plugin, args).api
 

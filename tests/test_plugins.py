@@ -34,7 +34,7 @@ DC_ZVA_MASK, DC_ZVA = 0xFFFFFFE0, 0xD50B7420
 
 @pytest.fixture(scope='session')
 def qemu_plugins():
-    if not (REF / 'build' / 'stamp').exists():
+    if not all((REF / 'build' / f).exists() for f in ('stamp', 'libexeclog.so')):
         r = subprocess.run([str(REF / 'build.sh')], capture_output=True, text=True)
         assert r.returncode == 0, f'building QEMU test plugins failed:\n{r.stdout}{r.stderr}'
     return REF / 'build'

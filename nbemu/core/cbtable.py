@@ -44,6 +44,11 @@ INFO_SIGN = 1 << 4
 INFO_BE = 1 << 5
 INFO_STORE = 1 << 6
 
+# -d plugin-check violations (the vCPU record's pcheck_what): a memory-callback reference left
+# set past its instruction, a row followed in a generation that is not the table's current one
+# (a stale slot fired), a TB instrumented in an earlier generation run
+CHECK_NONE, CHECK_MEMCB_LEFT, CHECK_STALE_SLOT, CHECK_STALE_TB = range(4)
+
 U = np.uint64
 I = np.int64
 _O_CB_TABLE = U(cpu.OFF_CB_TABLE)
@@ -54,8 +59,28 @@ _O_MEMCB_GEN = U(cpu.OFF_MEMCB_GEN)
 _O_MEMVAL_LO = U(cpu.OFF_MEMVAL_LO)
 _O_MEMVAL_HI = U(cpu.OFF_MEMVAL_HI)
 _O_EXIT = U(cpu.OFF_EXIT)
+_O_PCHECK = U(cpu.OFF_PCHECK)
+_O_CB_GEN = U(cpu.OFF_CB_GEN)
+_O_PCHECK_TB = U(cpu.OFF_PCHECK_TB)
+_O_PCHECK_WHAT = U(cpu.OFF_PCHECK_WHAT)
+_O_PCHECK_SLOT = U(cpu.OFF_PCHECK_SLOT)
+_O_PCHECK_GEN = U(cpu.OFF_PCHECK_GEN)
+_O_PCHECK_PC = U(cpu.OFF_PCHECK_PC)
+_O_PLUGIN_REQ = U(cpu.OFF_PLUGIN_REQ)
 _FIRST_FAULT = U(cpu.FIRST_FAULT)
 _ROW_BYTES = U(8 * CB_WIDTH)
+
+
+@njit
+def check_violation(c, what, slot, gen, pc):
+    """-d plugin-check: keep the first violation and have the loop stop at the TB end (the
+    plugin core reports it)."""
+    if peek64(c + _O_PCHECK_WHAT) == U(0):
+        poke64(c + _O_PCHECK_WHAT, U(what))
+        poke64(c + _O_PCHECK_SLOT, U(slot))
+        poke64(c + _O_PCHECK_GEN, U(gen))
+        poke64(c + _O_PCHECK_PC, U(pc))
+    poke64(c + _O_PLUGIN_REQ, U(1))
 
 
 @njit
@@ -65,6 +90,10 @@ def cb_row(c, slot, gen):
         return U(0)
     row = peek64(c + _O_CB_TABLE) + U(slot) * _ROW_BYTES
     if peek64(row + U(8 * CB_GEN)) != U(gen):
+        return U(0)
+    if peek64(c + _O_PCHECK) != U(0) and U(gen) != peek64(c + _O_CB_GEN):
+        # the row matches a reference of an older generation: it must not fire
+        check_violation(c, CHECK_STALE_SLOT, slot, gen, peek64(c + _O_PCHECK_TB))
         return U(0)
     return row
 

@@ -29,6 +29,10 @@ STATE_DTYPE = np.dtype([
     # the memory-report entry point, and the value the access being reported moved (128 bits)
     ('vcpu_index', u8), ('plugin_req', u8), ('cb_table', u8), ('cb_rows', u8),
     ('mem_report', u8), ('memval_lo', u8), ('memval_hi', u8),
+    # -d plugin-check: on (1) or off, the table's current generation, the pc of the TB running,
+    # and the first violation seen (what: cbtable.CHECK_*, 0 none; slot, generation, pc)
+    ('pcheck', u8), ('cb_gen', u8), ('pcheck_tb', u8),
+    ('pcheck_what', u8), ('pcheck_slot', u8), ('pcheck_gen', u8), ('pcheck_pc', u8),
     ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
     ('scratch', u8, 16),
 ])
@@ -71,6 +75,13 @@ OFF_CB_ROWS = _off('cb_rows')
 OFF_MEM_REPORT = _off('mem_report')
 OFF_MEMVAL_LO = _off('memval_lo')
 OFF_MEMVAL_HI = _off('memval_hi')
+OFF_PCHECK = _off('pcheck')
+OFF_CB_GEN = _off('cb_gen')
+OFF_PCHECK_TB = _off('pcheck_tb')
+OFF_PCHECK_WHAT = _off('pcheck_what')
+OFF_PCHECK_SLOT = _off('pcheck_slot')
+OFF_PCHECK_GEN = _off('pcheck_gen')
+OFF_PCHECK_PC = _off('pcheck_pc')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
 assert OFF_SP == OFF_X + 31 * 8

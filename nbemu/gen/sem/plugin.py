@@ -14,6 +14,8 @@ from .common import O_PC, U
 
 _O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
 _O_MEMCB_GEN = U(cpu.OFF_MEMCB_GEN)
+_O_CB_GEN = U(cpu.OFF_CB_GEN)
+_O_PCHECK_TB = U(cpu.OFF_PCHECK_TB)
 _FLAGS = U(8 * cbtable.CB_FLAGS)
 _REGS_MASK = U(cbtable.FLAG_REGS_MASK)
 
@@ -47,4 +49,20 @@ def plugin_mem_end(c):
     poke64(c + _O_MEMCB_REF, U(0))
 
 
-HANDLERS = (plugin_exec, plugin_mem_begin, plugin_mem_end)
+@njit
+def plugin_check(c, pc, gen, at_start):
+    """-d plugin-check, at the start of every TB (at_start 1: pc is the TB's, gen the
+    generation it was instrumented in) and after its last instruction (0): no memory-callback
+    reference may be left from an earlier instruction, and no TB of an older generation may
+    run. A violation is recorded (cbtable.check_violation), not acted on here."""
+    ref = peek64(c + _O_MEMCB_REF)
+    if ref != U(0):
+        cbtable.check_violation(c, cbtable.CHECK_MEMCB_LEFT, (ref & U(0xFFFFFFFF)) - U(1),
+                                peek64(c + _O_MEMCB_GEN), pc)
+    if at_start:
+        poke64(c + _O_PCHECK_TB, U(pc))
+        if U(gen) != peek64(c + _O_CB_GEN):
+            cbtable.check_violation(c, cbtable.CHECK_STALE_TB, U(0), gen, pc)
+
+
+HANDLERS = (plugin_exec, plugin_mem_begin, plugin_mem_end, plugin_check)

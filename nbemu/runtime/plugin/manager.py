@@ -48,18 +48,33 @@ class Plugin:
         self.syscall_filter = []
 
 
+class PluginArgs(dict):
+    """A plugin's `key=value` arguments: a dict of the last value of each key, which also keeps
+    every value of a repeated key in order (QEMU hands plugins their argv, so
+    `ifilter=ld,ifilter=st` means two filters): getall(key)."""
+
+    def __init__(self, pairs=()):
+        pairs = list(pairs.pairs if isinstance(pairs, PluginArgs) else
+                     pairs.items() if isinstance(pairs, dict) else pairs)
+        self.pairs = [(str(k), str(v)) for k, v in pairs]
+        super().__init__(self.pairs)
+
+    def getall(self, key):
+        return [v for k, v in self.pairs if k == key]
+
+
 def parse_plugin_arg(text):
-    """'-plugin PATH_OR_MODULE,key=val,...' -> (path or module, {key: val})."""
+    """'-plugin PATH_OR_MODULE,key=val,...' -> (path or module, PluginArgs)."""
     parts = text.split(',')
-    args = {}
+    pairs = []
     for kv in parts[1:]:
         if not kv:
             continue
         k, sep, v = kv.partition('=')
         if not sep:
             raise PluginError(f"plugin argument '{kv}' is not key=value")
-        args[k] = v
-    return parts[0], args
+        pairs.append((k, v))
+    return parts[0], PluginArgs(pairs)
 
 
 def _import_plugin(spec, pid):
@@ -82,9 +97,11 @@ def where(exc):
 
 
 class PluginManager:
-    def __init__(self, machine, log=None, images=()):
+    def __init__(self, machine, log=None, images=(), check=False):
         """machine: the Machine to instrument; log: a text stream for `outs` (None: dropped, as
-        qemu-aarch64 does without -d plugin); images: (path, bias) of the loaded ELF objects."""
+        qemu-aarch64 does without -d plugin); images: (path, bias) of the loaded ELF objects;
+        check: -d plugin-check (every TB checks the instrumentation's invariants, see
+        check_violation)."""
         from .symbols import SymbolMap
         self.machine = machine
         self.log = log
@@ -99,6 +116,9 @@ class PluginManager:
         self.started = False
         self.exited = False
         self.n_vcpus = 1
+        self.check = check
+        self.boundary_hooks = []    # run at every plugin exit from the loop (trace.py spills)
+        machine.state['pcheck'] = 1 if check else 0
         machine.instrument = self.instrument
         machine.on_plugin_request = self.handle_requests
         machine.on_flush = self._on_flush
@@ -107,7 +127,7 @@ class PluginManager:
     def load(self, spec, args=None):
         """Load a plugin (a file path or a module name) and run its install(api, args)."""
         from .api import PluginApi
-        args = {str(k): str(v) for k, v in (args or {}).items()}
+        args = PluginArgs(args or ())
         pid = len(self.plugins) + len([r for r in self.requests if r[1] == 'uninstall'])
         name = os.path.basename(spec) if isinstance(spec, str) else getattr(spec, '__name__', '?')
         try:
@@ -171,6 +191,9 @@ class PluginManager:
         if self.exited:
             return
         self.exited = True
+        violation = self.check_violation()
+        if violation:
+            raise PluginError(violation)
         for p in list(self.plugins):
             for cb in p.vcpu_exit:
                 self._call(p, cb, 0)
@@ -209,6 +232,8 @@ class PluginManager:
         tb.ops_before = {}
         tb.ops_after = {}
         if not any(p.tb_trans for p in self.plugins):
+            if self.check:
+                self._add_checks(tb)
             return
         h = TBHandle(tb, self.machine.mem)
         try:
@@ -231,6 +256,36 @@ class PluginManager:
                 tb.ops_after[ih.index] = [InstrOp(plugin_ops.plugin_mem_end, ())]
             if ops:
                 tb.ops_before.setdefault(ih.index, []).extend(ops)
+        if self.check:
+            self._add_checks(tb)
+
+    def _add_checks(self, tb):
+        """-d plugin-check: a check before everything else in the TB and one after its last
+        instruction (after that instruction's plugin_mem_end)."""
+        gen = self.table.generation
+        tb.ops_before.setdefault(0, []).insert(
+            0, InstrOp(plugin_ops.plugin_check, (tb.insns[0].pc, gen, 1), pc_arg=0))
+        tb.ops_after.setdefault(len(tb.insns) - 1, []).append(
+            InstrOp(plugin_ops.plugin_check, (tb.insns[-1].pc, gen, 0), pc_arg=0))
+
+    def check_violation(self):
+        """The first -d plugin-check violation recorded in the vCPU record, as a message (or
+        None)."""
+        st = self.machine.state
+        what = int(st['pcheck_what'][0])
+        if not what:
+            return None
+        slot, gen, pc = (int(st[f][0]) for f in ('pcheck_slot', 'pcheck_gen', 'pcheck_pc'))
+        cur = int(st['cb_gen'][0])
+        text = {
+            cbtable.CHECK_MEMCB_LEFT: f'memory-callback reference to slot {slot} (generation '
+                                      f'{gen}) still set at pc {pc:#x}',
+            cbtable.CHECK_STALE_SLOT: f'stale slot {slot} (generation {gen}, current {cur}) '
+                                      f'fired in the TB at pc {pc:#x}',
+            cbtable.CHECK_STALE_TB: f'TB at pc {pc:#x} instrumented in generation {gen} ran in '
+                                    f'generation {cur}',
+        }.get(what, f'violation {what} at pc {pc:#x}, slot {slot}')
+        return f'plugin-check: {text}'
 
     def _mem_block(self, specs):
         """Contiguous rows for one instruction's memory registrations (shared by every
@@ -295,6 +350,11 @@ class PluginManager:
     def handle_requests(self):
         """At a TB boundary, outside native code: act on what callbacks asked for."""
         self.machine.state['plugin_req'] = 0
+        for hook in self.boundary_hooks:
+            hook()
+        violation = self.check_violation()
+        if violation:
+            raise PluginError(violation)
         if self.errors:
             raise PluginError(self.errors[0])
         reqs, self.requests = self.requests, []
@@ -324,4 +384,4 @@ class _Box:
         self.value = value
 
 
-__all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'cpu']
+__all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'PluginArgs', 'cpu']

@@ -33,6 +33,7 @@ class CallbackTable:
         for st in self.states:
             st['cb_table'] = self.rows.ctypes.data
             st['cb_rows'] = self.n
+            st['cb_gen'] = self.generation
 
     def add(self, owner, kind, fn=0, udata=0, imm=0, cond=0, entry=0, stride=0, flags=0,
             keep=(), pyobj=None, shareable=True):
