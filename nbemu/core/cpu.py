@@ -31,6 +31,9 @@ STATE_DTYPE = np.dtype([
     ('mem_report', u8), ('memval_lo', u8), ('memval_hi', u8),
     ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
     ('scratch', u8, 16),
+    # FEAT_PAuth keys (APIAKey, APIBKey, APDAKey, APDBKey, APGAKey; lo then hi word of each),
+    # per process: random at exec, inherited by fork, reset by prctl(PR_PAC_RESET_KEYS)
+    ('pac_keys', u8, 10),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -73,6 +76,7 @@ OFF_MEMVAL_LO = _off('memval_lo')
 OFF_MEMVAL_HI = _off('memval_hi')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
+OFF_PAC_KEYS = _off('pac_keys')
 assert OFF_SP == OFF_X + 31 * 8
 
 # Exit reasons. "Fault" exits leave pc at the instruction that caused them and do not count it;
