@@ -122,6 +122,24 @@ int main(int argc, char **argv)
            (unsigned long long)v, wb == (uint64_t)&data_word);
     printf("depth %d\n", depth(20));
 
+    /* as QEMU's tests/tcg/aarch64 pauth-4: a signed pointer with one low bit flipped fails
+     * (the first flip whose PAC differs: a flip keeps the PAC with probability 1/128) */
+    int flip_fails = 0;
+    for (int b = 2; b < 40 && !flip_fails; b++) {
+        uint64_t c = pacia(p, 11) ^ (1ULL << b);
+        flip_fails = autia(c, 11) != xpaci(c);
+    }
+    printf("corrupted pointer fails: %d\n", flip_fails);
+    /* as pauth-5: signing a signed pointer (its PAC bits are not an extension of bit 55)
+     * inverts the PAC's top bit, so it never authenticates */
+    uint64_t salt = 0, d1;
+    do
+        d1 = pacda(p, ++salt);
+    while (d1 == p);
+    uint64_t d2 = pacda(d1, salt), d3 = autda(d2, salt);
+    printf("double signing: the PAC with bit 54 inverted %d, fails %d\n",
+           d2 == (d1 ^ 1ULL << 54), d3 == (p | 1ULL << 53));
+
     /* fork: the child has the parent's keys (it authenticates the parent's signature) */
     uint64_t before = pacga(p, 1);
     fflush(stdout);
@@ -136,6 +154,16 @@ int main(int argc, char **argv)
      * (with probability 1 - 2^-32) and leaves APIAKey alone */
     printf("reset with unknown key bit: %d\n", prctl(PR_PAC_RESET_KEYS, 1 << 5, 0, 0, 0));
     printf("reset with arg3 != 0: %d\n", prctl(PR_PAC_RESET_KEYS, 0, 1, 0, 0));
+    /* as pauth-1: PACDZA signatures change when APDAKey is reset (8 pointers: all eight
+     * keep their 7-bit PAC with probability 2^-56) */
+    uint64_t da[8];
+    for (int i = 0; i < 8; i++)
+        da[i] = pacda(p + 16 * i, 0);
+    printf("reset APDAKey: %d\n", prctl(PR_PAC_RESET_KEYS, 1 << 2, 0, 0, 0));
+    int da_changed = 0;
+    for (int i = 0; i < 8; i++)
+        da_changed |= pacda(p + 16 * i, 0) != da[i];
+    printf("pacdza changed: %d, APIAKey kept: %d\n", da_changed, autia(s, 7) == p);
     printf("reset APGAKey: %d\n", prctl(PR_PAC_RESET_KEYS, 1 << 4, 0, 0, 0));
     uint64_t after = pacga(p, 1);
     printf("pacga changed: %d, APIAKey kept: %d\n", after != before, autia(s, 7) == p);
