@@ -17,7 +17,7 @@ from .runtime.linux import syscalls
 from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
 from .runtime.linux.process import Process
-from .runtime.linux import abi
+from .runtime.linux import abi, pac_keys
 from .runtime.linux.signals import GuestExit
 from .runtime.memory import DEFAULT_LIMIT, Memory
 
@@ -102,6 +102,7 @@ class Emulator:
         st = self.machine.state
         st['sp'] = self.program.sp
         st['pc'] = self.program.entry
+        pac_keys.reset(st)          # a new program image gets new keys, as at Linux's exec
         self.machine.stats.syscalls = 0
         self.plugins = None
         self._plugin_log = plugin_log

@@ -35,6 +35,9 @@ STATE_DTYPE = np.dtype([
     ('pcheck_what', u8), ('pcheck_slot', u8), ('pcheck_gen', u8), ('pcheck_pc', u8),
     ('v', u8, 64),          # V0-V31: V[n] low half at v[2n], high half at v[2n+1]
     ('scratch', u8, 16),
+    # FEAT_PAuth keys (APIAKey, APIBKey, APDAKey, APDBKey, APGAKey; lo then hi word of each),
+    # per process: random at exec, inherited by fork, reset by prctl(PR_PAC_RESET_KEYS)
+    ('pac_keys', u8, 10),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -84,6 +87,7 @@ OFF_PCHECK_GEN = _off('pcheck_gen')
 OFF_PCHECK_PC = _off('pcheck_pc')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
+OFF_PAC_KEYS = _off('pac_keys')
 assert OFF_SP == OFF_X + 31 * 8
 
 # Exit reasons. "Fault" exits leave pc at the instruction that caused them and do not count it;

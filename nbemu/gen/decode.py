@@ -16,7 +16,8 @@ all models.
 import importlib
 import inspect
 
-ENCODING_MODULES = ('system', 'branch', 'alu', 'ldst', 'simd', 'fp', 'crypto')
+# pauth first: its hint-space rows must be tried before system's catch-all HINT row
+ENCODING_MODULES = ('pauth', 'system', 'branch', 'alu', 'ldst', 'simd', 'fp', 'crypto')
 MAX_ARGS = 6
 
 

@@ -12,12 +12,14 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, BTI, MTE, SME, PAuth, FCMA, BF16, I8MM, DGH, and DC
+- max: those, plus FHM, RNDR, SVE, DIT, BTI, MTE, SME, FCMA, BF16, I8MM, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
 The Cryptographic extension (AES, PMULL .1Q, SHA1, SHA256, SHA512, SHA3, SM3, SM4), DotProd and
-FlagM/FlagM2 are implemented, each gated by its field as qemu's models set them.
+FlagM/FlagM2 are implemented, each gated by its field as qemu's models set them. So is FEAT_PAuth
+as max has it: the architected QARMA5 (ISAR1.APA = 1, and GPA = 1 for PACGA), without PAuth2,
+EPAC or FPAC (APA 1 means none of them).
 FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
@@ -44,6 +46,7 @@ HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
     1 << 11, 1 << 13, 1 << 15, 1 << 16, 1 << 26, 1 << 29)
 HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
+HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP2_FLAGM2, HWCAP2_FRINT = 1 << 7, 1 << 8
 
 
@@ -80,6 +83,8 @@ FIELDS = {
     'DP': Field(ISAR0, 44, 1, {1: HWCAP_ASIMDDP}),                # SDOT/UDOT
     'TS': Field(ISAR0, 52, 2, {1: HWCAP_FLAGM}, hwcaps2={2: HWCAP2_FLAGM2}),   # FlagM, FlagM2
     'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
+    'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
+    'GPA': Field(ISAR1, 24, 1, {1: HWCAP_PACG}),    # PACGA with QARMA5
     'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
     'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
@@ -116,8 +121,10 @@ SM4 = Feature('FEAT_SM4', 'SM4', 1)
 DOTPROD = Feature('FEAT_DotProd', 'DP', 1)
 FLAGM = Feature('FEAT_FlagM', 'TS', 1)          # CFINV, RMIF, SETF8, SETF16
 FLAGM2 = Feature('FEAT_FlagM2', 'TS', 2)        # AXFLAG, XAFLAG
+# PAC*, AUT*, XPAC*, BRA*, BLRA*, RETA*, LDRA*; PACGA too (its GPA field is advertised with APA)
+PAUTH = Feature('FEAT_PAuth', 'APA', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH)
 
 
 def _restrict(qemu_regs):

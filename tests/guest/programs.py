@@ -96,6 +96,19 @@ PROGRAMS = [
     # SHA-256 against the FIPS test vectors, PMULL .1Q against a scalar carry-less multiply;
     # a 6000-block AES loop that --jit=auto compiles
     _p("crypto", hot=True),
+    # FEAT_PAuth (-march=armv8.5-a -mbranch-protection=standard: PACIASP/AUTIASP in every
+    # non-leaf function): PAC layout, round trips, error codes, PACGA, LDRAA, keys kept by fork
+    # and reset by prctl(PR_PAC_RESET_KEYS); then failed authentications: BRAAZ through a
+    # corrupted pointer, a RET after AUTIASP of a corrupted return address, LDRAA through an
+    # unsigned pointer (SIGSEGV in qemu-aarch64 7.2 -cpu max, which has no FEAT_FPAC)
+    # not small: the instruction-count tests also run small programs under cortex-a53 (no PAuth)
+    _p("pauth"),
+    _p("pauth_fail_branch", binary="pauth", args=["branch"], jit_all=True,
+       exit_status=128 + 11, signal=11, stderr=QEMU_SIGSEGV_STDERR),
+    _p("pauth_fail_ret", binary="pauth", args=["ret"],
+       exit_status=128 + 11, signal=11, stderr=QEMU_SIGSEGV_STDERR),
+    _p("pauth_fail_load", binary="pauth", args=["load"],
+       exit_status=128 + 11, signal=11, stderr=QEMU_SIGSEGV_STDERR),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve

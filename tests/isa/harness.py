@@ -37,7 +37,10 @@ EXECUTED = (RAN, SVC)
 
 class Start:
     def __init__(self, x=None, sp=STACK_TOP - 0x100, nzcv=0, v=None, data=None, fpcr=0, fpsr=0,
-                 tpidr=0):
+                 tpidr=0, pauth=False):
+        """pauth: run Unicorn with pointer authentication set up as Linux has it for EL0 (see
+        `_enable_pauth`), as it is for any sequence holding a PAuth encoding; nbemu always has
+        PAC_KEYS."""
         self.x = list(x or [0] * 31)
         self.x += [0] * (31 - len(self.x))
         self.sp = sp
@@ -48,6 +51,7 @@ class Start:
         self.fpcr = fpcr
         self.fpsr = fpsr
         self.tpidr = tpidr
+        self.pauth = pauth
 
     def __repr__(self):
         nz = {f'x{i}': hex(v) for i, v in enumerate(self.x) if v}
@@ -95,6 +99,7 @@ def run_nbemu(words, start, jit='off', cache_dir=None):
     st['fpcr'] = start.fpcr
     st['fpsr'] = start.fpsr
     st['tpidr'] = start.tpidr
+    st['pac_keys'][0] = PAC_KEYS
     vv = st['v'][0]
     for i, q in enumerate(start.v):
         vv[2 * i] = q & M64
@@ -167,7 +172,52 @@ def _needs_fresh_uc(words):
     return any(w & 0x3F000000 == 0x08000000 for w in words)
 
 
-def _new_uc():
+# fixed keys (IA, IB, DA, DB, GA; lo, hi) for both sides; IA and GA are the QARMA paper's test
+# vector keys (k0 as the low word, w0 as the high word)
+PAC_KEYS = [0xEC2802D4E0A488E9, 0x84BE85CE9804E94B, 0x0123456789ABCDEF, 0xFEDCBA9876543210,
+            0x1111222233334444, 0x5555666677778888, 0x9999AAAABBBBCCCC, 0xDDDDEEEEFFFF0000,
+            0xEC2802D4E0A488E9, 0x84BE85CE9804E94B]
+
+
+def _enable_pauth(uc):
+    """Unicorn runs at EL1 of a CPU with EL2 and EL3: PAuth instructions there trap unless
+    SCR_EL3.API/APK and HCR_EL2.API/APK are set, and HCR_EL2 only counts in the non-secure state
+    (SCR_EL3.NS). Then the keys, SCTLR_EL1.EnIA/EnIB/EnDA/EnDB, and TCR_EL1 as qemu-aarch64 sets
+    it for a Linux process: 48-bit VAs, TBI0 on, TBI1 off."""
+    from unicorn import arm64_const as A
+
+    def cp(op0, op1, crn, crm, op2, val=None):
+        if val is None:
+            return uc.reg_read(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2))
+        uc.reg_write(A.UC_ARM64_REG_CP_REG, (crn, crm, op0, op1, op2, val))
+    cp(3, 6, 1, 1, 0, cp(3, 6, 1, 1, 0) | 3 << 16 | 1 << 10 | 1)       # SCR_EL3: API APK RW NS
+    cp(3, 4, 1, 1, 0, cp(3, 4, 1, 1, 0) | 3 << 40 | 1 << 31)           # HCR_EL2: API APK RW
+    cp(3, 0, 1, 0, 0, cp(3, 0, 1, 0, 0) | 1 << 31 | 1 << 30 | 1 << 27 | 1 << 13)   # SCTLR_EL1
+    cp(3, 0, 2, 0, 2, 16 | 16 << 16 | 1 << 37)                         # TCR_EL1
+    for k in range(5):                  # APIAKeyLo_EL1 is S3_0_C2_C1_0, then Hi, IB, DA, DB, GA
+        for half in range(2):
+            crm, op2 = 1 + (2 * k + half) // 4, (2 * k + half) % 4
+            cp(3, 0, 2, crm, op2, PAC_KEYS[2 * k + half])
+
+
+# FEAT_PAuth encodings (Arm ARM C4.1 masks): a sequence holding one runs in a Unicorn instance
+# with PAuth enabled (`_enable_pauth`), whatever its class
+PAUTH_ENCODINGS = [
+    (0xFFE0FC00, 0x9AC03000),   # PACGA: 1 0 0 11010110 Rm 001100
+    (0xFFFF8000, 0xDAC10000),   # PAC*/AUT*/XPAC*: 1 1 0 11010110 00001 0xxxxx
+    (0xFE00F800, 0xD6000800),   # BRAA/BLRAA/RETAA/ERETAA..: 1101011 Z op 11111 00001 M
+    (0xFF200400, 0xF8200400),   # LDRAA/LDRAB: 11 111 0 00 M S 1 imm9 W 1
+    (0xFFFFFFFF, 0xD50320FF),   # XPACLRI
+    (0xFFFFFF3F, 0xD503211F),   # PACIA1716, PACIB1716, AUTIA1716, AUTIB1716 (CRm 0001, op2 xx0)
+    (0xFFFFFF1F, 0xD503231F),   # PACIAZ .. AUTIBSP (CRm 0011)
+]
+
+
+def uses_pauth(words):
+    return any(w & m == v for w in words for m, v in PAUTH_ENCODINGS)
+
+
+def _new_uc(pauth=False):
     from unicorn import Uc, UC_ARCH_ARM64, UC_MODE_ARM, UC_HOOK_INTR, UC_HOOK_MEM_INVALID
     from unicorn import arm64_const as A
     uc = Uc(UC_ARCH_ARM64, UC_MODE_ARM)
@@ -187,6 +237,8 @@ def _new_uc():
 
     uc.hook_add(UC_HOOK_MEM_INVALID, on_mem)
     uc.hook_add(UC_HOOK_INTR, on_intr)
+    if pauth:
+        _enable_pauth(uc)
     return uc, ev
 
 
@@ -224,9 +276,10 @@ def run_unicorn(words, start):
             return dict(_result(start.x, start.sp, CODE, start.nzcv, start.v, start.data,
                                 start.fpcr, start.fpsr), outcome=SIGILL, addr=None, fault=True,
                         uc_error='guard: unallocated FP16 encoding that aborts Unicorn')
-    if not _UC or _needs_fresh_uc(words) or _UC[0][2]:
-        _UC[:] = [list(_new_uc()) + [False]]
-    uc, ev, _ = _UC[0]
+    pauth = start.pauth or uses_pauth(words)
+    if not _UC or _needs_fresh_uc(words) or _UC[0][2] or _UC[0][3] != pauth:
+        _UC[:] = [list(_new_uc(pauth)) + [False, pauth]]
+    uc, ev, _, _ = _UC[0]
     _UC[0][2] = _needs_fresh_uc(words)
     ev.clear()
     code = b''.join(struct.pack('<I', w) for w in words)
@@ -307,11 +360,8 @@ NOT_IMPLEMENTED = [
     (0x9FF0E400, 0x0F10E400, 'FP16 fixed-point conversion (vector, immh=001x)'),
     (0xDFF0E400, 0x5F10E400, 'FP16 fixed-point conversion (scalar, immh=001x)'),
     (0xBFF8FC00, 0x0F00FC00, 'FP16 FMOV (vector, immediate, half): op=0 cmode=1111 o2=1'),
-    # FEAT_PAuth
-    (0xFFE0FC00, 0x9AC03000, 'PAuth PACGA: 1 0 0 11010110 Rm 001100'),
-    (0xFFFF8000, 0xDAC10000, 'PAuth PAC*/AUT*/XPAC*: 1 1 0 11010110 00001 0xxxxx'),
-    (0xFE00F800, 0xD6000800, 'PAuth BRAA/BLRAA/RETAA/ERETAA..: 1101011 Z op 11111 00001 M'),
-    (0xFF200400, 0xF8200400, 'PAuth LDRAA/LDRAB: 11 111 0 00 M S 1 imm9 W 1'),
+    # FEAT_PAuth ERETAA/ERETAB: EL1 only (UNDEFINED at EL0), but Unicorn runs at EL1
+    (0xFFFFFBFF, 0xD69F0BFF, 'PAuth ERETAA/ERETAB: 1101011 0 100 11111 00001 M 11111 11111'),
     # FEAT_MTE
     (0xFFE0F800, 0x9AC01000, 'MTE IRG/GMI: 1 0 0 11010110 Xm 00010x'),
     (0xDFE0FC00, 0x9AC00000, 'MTE SUBP/SUBPS: 1 0 S 11010110 Xm 000000'),
@@ -344,6 +394,29 @@ EXTRA_NOT_IMPLEMENTED = []
 # (mask, value, reason, predicate(word, start) or None): examples matching one are not compared
 # (they count as excused); each entry has a test that pins nbemu's architectural behaviour.
 UNICORN_BUGS = []
+
+
+def _pac_input_not_extended(word, start):
+    """The pointer a PAC* instruction signs has bits 54:48 (55:48 when bit 55 is 0, 63:48
+    when it is 1) that are not all equal. AddPAC then inverts the PAC's top bit (Arm ARM AddPAC:
+    PAC<top_bit-1> = NOT(PAC<top_bit-1>)); Unicorn's QEMU 5.0 ORs it in instead (fixed in
+    QEMU 5.1, "target/arm: Fix AddPAC error indication"). Pinned by
+    tests/isa/test_pauth.py::test_layout_and_error_codes."""
+    if word & 0xFFFFD000 == 0xDAC10000:                  # PACIA..PACDZB Xd: signs Xd
+        v = start.x[word & 31] if word & 31 != 31 else 0
+    elif word in (0xD503211F, 0xD503215F):              # PACIA1716, PACIB1716: X17
+        v = start.x[17]
+    elif word & 0xFFFFFF9F == 0xD503231F:               # PACIAZ/PACIASP/PACIBZ/PACIBSP: X30
+        v = start.x[30]
+    else:
+        return False
+    top = 56 if not v >> 55 & 1 else 64
+    field = (v >> 48) & ((1 << (top - 48)) - 1)
+    return field not in (0, (1 << (top - 48)) - 1)
+
+
+UNICORN_BUGS.append((0, 0, 'AddPAC of a pointer with bad extension bits (QEMU 5.0 ORs the '
+                           'error bit)', _pac_input_not_extended))
 
 
 def unicorn_bug(words, start):

@@ -1,7 +1,7 @@
 """A64 branch encodings (C4.1.3).
 
-PAuth branches (BRAA, BLRAA, RETAA, ... ), ERET/DRPS and BC.cond (FEAT_HBC) have no row: nbemu
-advertises neither feature, so they are unallocated (SIGILL), as on a core without them.
+The PAuth branches (BRAA, BLRAA, RETAA, ...) are in pauth.py. ERET/DRPS and BC.cond (FEAT_HBC)
+have no row: nbemu advertises no FEAT_HBC and ERET is EL1-only, so they are unallocated (SIGILL).
 """
 from ..decode import Pattern, sext
 from ..sem import branch

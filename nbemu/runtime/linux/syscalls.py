@@ -19,6 +19,7 @@ from ..memory import GuestFault
 # importing a module registers its syscalls
 from . import (abi, epoll, eventfd, execve, fork, fs, mm, poll, shm,  # noqa: F401
                signalfd, signals, sockets, timerfd, timers, xattr)
+from . import pac_keys
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
@@ -305,6 +306,8 @@ def sys_prctl(p, option, a2, a3, a4, a5):
         return 0
     if option in (38, 39):   # PR_SET/GET_NO_NEW_PRIVS
         return 0
+    if option == pac_keys.PR_PAC_RESET_KEYS:
+        return pac_keys.prctl_reset_keys(p.machine, a2, a3, a4, a5)
     p.log_unimp(f'prctl option {option}')
     return -errno.EINVAL
 
