@@ -181,7 +181,8 @@ def main(argv=None):
         status = _fail(str(e))
     finally:
         if opts.stats:
-            print(format_stats(emu.machine), file=sys.stderr)
+            print(format_stats(emu.machine, threads=emu.process.threads.instructions()),
+                  file=sys.stderr)
         if log is not sys.stderr:
             log.close()
     if emu.term_signal:
