@@ -136,6 +136,9 @@ PROGRAMS = [
     _p("thread_tls"),                   # __thread and pthread_key_create destructors
     # 16 threads on raw futexes: WAIT/WAKE lock, CMP_REQUEUE, WAKE_OP, WAIT_BITSET timeouts
     _p("thread_futex"),
+    # blocking read/poll/nanosleep in one thread while others run, tgkill to a thread in a
+    # condition wait, fork with two threads (the child has one), sched_getaffinity
+    _p("thread_block"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -25,6 +25,7 @@ from .hostsig import Interrupted
 from .signals import GuestExit
 from .sysnums import NAMES
 from .table import NORETURN, TABLE, syscall
+from .threads import WouldBlock
 
 _X = OFF_X // 8
 _PC = OFF_PC // 8
@@ -58,10 +59,15 @@ def handle(p):
     if p.strace and ent.ret == 'n':
         p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)})\n')
         p.strace.flush()
+    thread = p.threads.current
     try:
         ret = ent.fn(p, *args)
     except GuestExit:
         raise
+    except WouldBlock as e:     # another thread runs; this svc runs again later (threads.py)
+        r[_PC] = int(r[_PC]) - 4
+        p.threads.block_retry(e)
+        return
     except Interrupted as e:
         if e.restartable and p.signals.restarts():
             # -ERESTARTSYS under a SA_RESTART handler: the signal frame returns to the svc
@@ -79,6 +85,7 @@ def handle(p):
         ret = -(e.errno or errno.EIO)
     except (ValueError, OverflowError):
         ret = -errno.EINVAL
+    thread.retry = None     # done: a later svc at this pc is a new call
     if ret is NORETURN:
         return
     r[_X] = ret & M64
@@ -166,9 +173,11 @@ def sys_set_robust_list(p, head, length):
 
 @syscall('get_robust_list', 'dpp')
 def sys_get_robust_list(p, pid, head_ptr, len_ptr):
-    if _s32(pid) not in (0, p.tid):
+    pid = _s32(pid)
+    t = None if pid in (0, p.tid) else p.threads.by_tid(pid)
+    if pid not in (0, p.tid) and t is None:
         return -errno.ESRCH
-    p.mem.put_u64(head_ptr, p.robust_list)
+    p.mem.put_u64(head_ptr, p.robust_list if t is None else t.robust_list)
     p.mem.put_u64(len_ptr, 24)
     return 0
 
@@ -426,7 +435,7 @@ def sys_setrlimit(p, res, rl):
 # ----- scheduling -----
 @syscall('sched_getaffinity', 'dup')
 def sys_sched_getaffinity(p, pid, size, mask):
-    if _s32(pid) not in (0, p.pid):
+    if _s32(pid) != 0 and p.threads.by_tid(_s32(pid)) is None:
         return -errno.ESRCH
     cpus = os.sched_getaffinity(0)
     nbytes = max(8, ((max(cpus) + 64) // 64) * 8)
@@ -443,6 +452,13 @@ def sys_sched_getaffinity(p, pid, size, mask):
 
 @syscall('sched_setaffinity', 'dup')
 def sys_sched_setaffinity(p, pid, size, mask):
+    # the vCPUs share the one host thread, so the mask changes nothing, but Linux's checks
+    # stand: a thread of ours, and at least one CPU we have
+    if _s32(pid) != 0 and p.threads.by_tid(_s32(pid)) is None:
+        return -errno.ESRCH
+    want = int.from_bytes(p.mem.read(mask, min(size, 1024)), 'little')
+    if not any(want >> c & 1 for c in os.sched_getaffinity(0)):
+        return -errno.EINVAL
     return 0
 
 

@@ -25,9 +25,14 @@ makes the STXR fail. vCPUs never run at once, so LSE atomics are atomic.
 A later --threads=parallel mode would give each Thread a host thread running Machine.run on
 its own state; what it would need is here already separated per thread (state, TLB, Wait).
 
+A host call that would block (a read of an empty pipe, poll, nanosleep, wait4: everything
+that waits in HostSignals.wait) raises WouldBlock while there are other threads; the syscall
+dispatch puts the pc back on the svc and the thread waits for its poller's fds, its deadline
+or a signal, then runs the svc again (the deadline of the first try is kept).
+
 Limits: futexes are keyed by guest address, so a FUTEX_WAIT on MAP_SHARED memory is not woken
-by another (forked) process; blocking host calls other than futex waits and sleeps (a read of
-an empty pipe, poll, wait4) still block every thread until they return.
+by another (forked) process. When several threads wait on host fds at once, the idle host
+looks at them every 10 ms.
 """
 import errno
 import struct
@@ -56,16 +61,29 @@ ROBUST_LIST_LIMIT = 2048    # as Linux's, against a circular list
 
 
 class Wait:
-    """Why a thread is blocked: a futex (uaddr, bitset) or a sleep, until deadline
-    (monotonic ns, or None). Its x0 becomes timeout_ret when the deadline passes; on_signal()
-    gives x0 when a signal interrupts it."""
-    __slots__ = ('uaddr', 'bitset', 'deadline', 'timeout_ret', 'on_signal')
+    """Why a thread is blocked, until deadline (monotonic ns, or None): a futex (uaddr,
+    bitset), or a host call that would block (retry: its svc runs again when it may go on).
+    x0 becomes timeout_ret when the deadline passes and on_signal() when a signal ends the
+    wait (None: x0 stays, for a retry)."""
+    __slots__ = ('uaddr', 'bitset', 'deadline', 'timeout_ret', 'on_signal', 'retry',
+                 'poller', 'on_pipe')
 
     def __init__(self, uaddr=None, bitset=0, deadline=None, timeout_ret=-errno.ETIMEDOUT,
-                 on_signal=None):
+                 on_signal=None, retry=False, poller=None, on_pipe=False):
         self.uaddr, self.bitset, self.deadline = uaddr, bitset, deadline
         self.timeout_ret = timeout_ret
         self.on_signal = on_signal or (lambda: -errno.EINTR)
+        self.retry, self.poller, self.on_pipe = retry, poller, on_pipe
+
+
+class WouldBlock(Exception):
+    """Raised by HostSignals.wait in a thread that would block the host while other threads
+    exist: the syscall is abandoned before it changed anything and its svc runs again when
+    one of the poller's fds is ready, the deadline passes or a signal comes (on_pipe: any
+    activity of the signal pipe, for waits that look again by themselves, as wait4)."""
+
+    def __init__(self, wait):
+        self.wait = wait
 
 
 class Thread:
@@ -81,6 +99,7 @@ class Thread:
         self.pending = {}           # signals sent to this thread (tgkill) not yet delivered
         self.wait = None            # a Wait while blocked
         self.slice_start = 0        # its icount when it last got the host
+        self.retry = None           # (pc of the svc, deadline) of a syscall being retried
 
     @property
     def icount(self):
@@ -99,6 +118,7 @@ class Threads:
         self.exited = []            # (index in creation order, tid, icount) of exited threads
         self.created = 1
         self.index = {main.tid: 0}
+        self.idling = False         # _idle is in the host wait (no WouldBlock then)
 
     def instructions(self):
         """Instructions per thread, in creation order (exited and live threads)."""
@@ -277,7 +297,48 @@ class Threads:
         if t.wait.uaddr is not None:
             self.futex_waiters.remove(t)
         t.wait = None
-        t.regs[_X] = ret & M64
+        if ret is not None:
+            t.regs[_X] = ret & M64
+
+    # ----- host calls that would block -----
+    def before_blocking(self, poller, timeout_ms, interrupt):
+        """HostSignals.wait is about to block the host for the running thread. With other
+        threads it raises WouldBlock instead, or returns the timeout to use when the call may
+        go on at once (an fd is ready, or the retried call's deadline has passed). The deadline
+        is the first try's, so retries do not stretch the timeout."""
+        if self.idling:
+            return timeout_ms
+        t = self.current
+        pc = int(t.regs[_PC])
+        now = time.monotonic_ns()
+        if t.retry is not None and t.retry[0] == pc:
+            deadline = t.retry[1]
+        else:
+            deadline = None if timeout_ms is None else now + int(timeout_ms * 1e6)
+        t.retry = (pc, deadline)
+        if deadline is not None and deadline <= now:
+            return 0
+        if poller is not None and poller.poll(0):
+            return 0
+        raise WouldBlock(Wait(deadline=deadline, timeout_ret=None, on_signal=lambda: None,
+                              retry=True, poller=poller, on_pipe=not interrupt))
+
+    def block_retry(self, e):
+        """The running thread's syscall raised WouldBlock: its pc is back at the svc."""
+        self.current.wait = e.wait
+
+    def _poll_retries(self, idle):
+        """Make runnable the retrying threads that may go on: a ready fd, a passed deadline,
+        and (idle: the host just woke up; else at every turn) the ones that look again."""
+        now = time.monotonic_ns()
+        for t in self.all:
+            w = t.wait
+            if w is None or not w.retry:
+                continue
+            if ((w.deadline is not None and w.deadline <= now) or w.on_pipe or
+                    (w.poller is not None and w.poller.poll(0)) or
+                    (idle and w.poller is None and w.deadline is None)):
+                self._resume(t, None)
 
     # ----- scheduling -----
     def yield_now(self):
@@ -295,6 +356,8 @@ class Threads:
         if not force and cur.wait is None and (
                 len(self.all) == 1 or cur.icount - cur.slice_start < QUANTUM):
             return
+        self._poll_retries(False)
+        self._interrupt_by_signals()
         while True:
             t = self._next_runnable(cur)
             if t is not None:
@@ -316,16 +379,26 @@ class Threads:
         signal, then end the waits that are over."""
         p = self.p
         deadlines = [t.wait.deadline for t in self.all if t.wait.deadline is not None]
+        pollers = [t.wait.poller for t in self.all if t.wait.poller is not None]
         now = time.monotonic_ns()
         if not self._interrupt_by_signals():
             if not deadlines or min(deadlines) > now:
                 ms = None if not deadlines else (min(deadlines) - now) / 1e6
-                p.hostsig.wait(timeout_ms=ms, interrupt=False)
+                if len(pollers) > 1:    # one host wait takes one poller: look at the others
+                    ms = 10 if ms is None else min(ms, 10)  # every 10 ms
+                self.idling = True
+                try:
+                    p.hostsig.wait(pollers[0] if pollers else None, timeout_ms=ms,
+                                   interrupt=False)
+                finally:
+                    self.idling = False
                 self._interrupt_by_signals()
         now = time.monotonic_ns()
         for t in self.all:
-            if t.wait is not None and t.wait.deadline is not None and t.wait.deadline <= now:
-                self._resume(t, t.wait.timeout_ret)
+            w = t.wait
+            if w is not None and not w.retry and w.deadline is not None and w.deadline <= now:
+                self._resume(t, w.timeout_ret)
+        self._poll_retries(True)
 
     def _interrupt_by_signals(self):
         """A pending signal that some blocked thread does not block ends its wait (EINTR)."""
