@@ -201,7 +201,8 @@ def main(argv=None):
             except plugin_error as e:
                 status = _fail(str(e))
         if opts.stats:
-            print(format_stats(emu.machine), file=sys.stderr)
+            print(format_stats(emu.machine, threads=emu.process.threads.instructions()),
+                  file=sys.stderr)
         if log is not sys.stderr:
             log.close()
     if emu.term_signal:

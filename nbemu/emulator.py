@@ -150,7 +150,8 @@ class Emulator:
     def stats(self):
         s = self.machine.stats
         s.syscalls = self.process.syscall_count
-        s.instructions = int(self.machine.regs[vcpu_layout.OFF_ICOUNT // 8])
+        s.instructions = self.machine.icount
+        s.thread_instructions = self.process.threads.instructions()
         return s
 
     def run(self):
@@ -175,6 +176,7 @@ class Emulator:
         m, p = self.machine, self.process
         sig = p.signals
         hostsig = p.hostsig
+        threads = p.threads
         st = m.stats
         plugins = self.plugins
         if plugins is not None:
@@ -195,6 +197,7 @@ class Emulator:
                     sig.fault(r)
                 elif r != vcpu_layout.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
+                threads.schedule()      # the turn passes at a quantum's end or a blocking call
                 if hostsig.active:
                     hostsig.drain()
                 if sig.pending:

@@ -1,14 +1,19 @@
 """`--stats`: what ran where, and where the time went."""
-from .core import cpu
 
 
-def format_stats(machine, wall_s=None):
+def format_stats(machine, wall_s=None, threads=None):
+    """threads: instructions per guest thread, in creation order (shown if several)."""
     s = machine.stats
     comp = machine.compiler
-    icount = int(machine.regs[cpu.OFF_ICOUNT // 8])
+    icount = machine.icount
     lines = [
         'nbemu statistics:',
         f'  instructions executed: {icount}',
+    ]
+    if threads and len(threads) > 1:
+        lines.append(f'  threads: {len(threads)}, instructions per thread: '
+                     + ' '.join(map(str, threads)))
+    lines += [
         f'  TBs translated: {machine.tbc.translated}',
         f'  TBs compiled by numba: {comp.compiled if comp else 0}'
         f' (loaded from cache: {comp.loaded if comp else 0}, {comp.seconds if comp else 0:.2f} s)',

@@ -52,6 +52,8 @@ class Machine:
         self.regs = cpu.words(self.state)
         self.tlb = tlb.new_tlb()
         tlb.attach(self.state, memory, self.tlb)
+        self.vcpus = [self.state]   # every live vCPU record (guest threads)
+        self.retired_icount = 0     # instructions of vCPUs that are gone (exited threads)
         memory.on_code_unmapped = self.invalidate_pages
         self.dec = decode.decoder(cpu_model)
         self.cpu_model = self.dec.model
@@ -155,6 +157,38 @@ class Machine:
         with self.lock:
             self.pending.update(rows)
         self.bg.submit(rows, self.epoch, src, pc)
+
+    # ----- vCPUs (guest threads: linux/threads.py) -----
+    def new_vcpu(self):
+        """A new vCPU record (a copy of the current one: registers, slow paths, plugin table)
+        with its own TLB and a clear exclusive monitor and instruction count; it shares the
+        memory and the TB cache. Returns (state, tlb)."""
+        st = cpu.new_state()
+        st[0] = self.state[0]
+        st['excl_addr'] = ~np.uint64(0)
+        st['icount'] = 0
+        st['native_execs'] = 0
+        st['exit_reason'] = 0
+        t = tlb.new_tlb()
+        tlb.attach(st, self.mem, t)
+        self.mem.flush_tlbs()
+        self.vcpus.append(st)
+        return st, t
+
+    def switch_vcpu(self, state, t):
+        """Make (state, tlb) the vCPU that run() executes."""
+        self.state, self.regs, self.tlb = state, cpu.words(state), t
+
+    def drop_vcpu(self, state, t):
+        """A vCPU is gone: keep its instruction count, stop flushing its TLB."""
+        self.retired_icount += int(state['icount'][0])
+        self.vcpus = [s for s in self.vcpus if s is not state]
+        self.mem.tlbs = [x for x in self.mem.tlbs if x is not t]
+
+    @property
+    def icount(self):
+        """Instructions executed by every vCPU, live or gone."""
+        return self.retired_icount + sum(int(s['icount'][0]) for s in self.vcpus)
 
     # ----- execution -----
     @property

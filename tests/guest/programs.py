@@ -140,6 +140,18 @@ PROGRAMS = [
     # MAP_SHARED anonymous and read-write file mappings shared with forked children, stores
     # reaching the file and write(2)s the mapping, aliasing, MADV_DONTNEED, /proc/self/maps
     _p("mmap_shared", args=[TMPDIR_PLACEHOLDER]),
+    # threads (pthread_create: clone3 or clone with CLONE_THREAD, futexes); each prints only
+    # what no interleaving changes (results after join), since qemu's order is the host's
+    _p("thread_join"),                  # results returned through pthread_join
+    _p("thread_mutex", hot=True),       # 8 threads: mutex counter, atomic counter
+    _p("thread_condvar"),               # producers/consumers on condition variables
+    _p("thread_barrier"),               # pthread_barrier_wait phases
+    _p("thread_tls"),                   # __thread and pthread_key_create destructors
+    # 16 threads on raw futexes: WAIT/WAKE lock, CMP_REQUEUE, WAKE_OP, WAIT_BITSET timeouts
+    _p("thread_futex"),
+    # blocking read/poll/nanosleep in one thread while others run, tgkill to a thread in a
+    # condition wait, fork with two threads (the child has one), sched_getaffinity
+    _p("thread_block"),
 ]
 
 # Informational: executed guest instructions, measured with

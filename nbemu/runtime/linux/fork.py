@@ -6,8 +6,7 @@ Before os.fork the parent takes numba's compiler lock and the machine's lock, so
 never inherits them held by the background compile thread (which does not exist in the child;
 Machine.after_fork_child drops it). A child's Emulator.run ends the host process itself.
 
-Threads (CLONE_VM|CLONE_THREAD) are not implemented: clone returns ENOSYS (glibc's
-pthread_create then fails with EAGAIN), logged under -d unimp. CLONE_VM|CLONE_VFORK
+Threads (CLONE_VM|CLONE_THREAD) are new vCPUs in this process (threads.py). CLONE_VM|CLONE_VFORK
 (posix_spawn, vfork) is run as a fork whose parent waits until the child execs or exits, as
 vfork's parent does; the child's writes to memory are not seen by the parent, so posix_spawn
 reports a failed exec through the child's exit status 127 rather than its return value.
@@ -45,9 +44,7 @@ def sys_clone(p, flags, newsp, ptid, tls, ctid):
     exit_sig = flags & 0xFF
     flags &= ~0xFF
     if flags & CLONE_THREAD or (flags & CLONE_VM and not flags & CLONE_VFORK):
-        p.log_unimp(f'clone with flags {flags | exit_sig:#x}: threads (CLONE_VM without '
-                    'CLONE_VFORK) are not implemented')
-        return -errno.ENOSYS
+        return p.threads.clone(flags, newsp, ptid, tls, ctid)
     if flags & CLONE_SIGHAND:           # Linux: CLONE_SIGHAND requires CLONE_VM
         return -errno.EINVAL
     if flags & ~FORK_FLAGS:
@@ -102,6 +99,7 @@ def _child_setup(p, flags, newsp, tls, ctid, vfork_w):
     p.pid = p.tid = os.getpid()
     p.signals.pending.clear()
     p.machine.after_fork_child()
+    p.threads.after_fork_child()
     p.hostsig.after_fork_child()
     if p.vfork_done_fd is not None:     # a vfork child that forks: not the grandchild's pipe
         os.close(p.vfork_done_fd)

@@ -155,6 +155,8 @@ class HostSignals:
         poll()'s list (without our pipe)."""
         if interrupt:
             self.check(restartable)
+        if self.p.threads.multi:    # other threads run meanwhile: may raise WouldBlock
+            timeout_ms = self.p.threads.before_blocking(poller, timeout_ms, interrupt)
         if poller is None:
             poller = select.poll()
         if self.r is not None:

@@ -57,6 +57,8 @@ class Process:
         self.exec_command = None
         self.exec_replaces_host = False     # True under the CLI: execve may os.execve us
         self._map_trampoline()
+        from .threads import Threads
+        self.threads = Threads(self)    # the guest's threads, this one first
 
     def _map_trampoline(self):
         addr = self.mm.find_free(PAGE_SIZE)

@@ -485,6 +485,18 @@ def _send(p, sig):
     return 0
 
 
+def _to_thread(p, tid, sig):
+    """tkill/tgkill to another thread of the guest: pending for that thread only."""
+    t = p.threads.by_tid(tid)
+    if t is None:
+        return -errno.ESRCH
+    if sig < 0 or sig > abi.NSIG:
+        return -errno.EINVAL
+    if sig:
+        p.threads.signal_thread(t, sig, siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid()))
+    return 0
+
+
 @syscall('kill', 'dS')
 def sys_kill(p, pid, sig):
     pid, sig = _s32(pid), _s32(sig)
@@ -510,7 +522,7 @@ def sys_tkill(p, tid, sig):
     if tid <= 0:
         return -errno.EINVAL
     if tid != p.tid:
-        return -errno.ESRCH
+        return _to_thread(p, tid, sig)
     r = _send(p, sig)
     if r == 0 and sig:
         p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())
@@ -522,8 +534,10 @@ def sys_tgkill(p, tgid, tid, sig):
     tgid, tid, sig = _s32(tgid), _s32(tid), _s32(sig)
     if tid <= 0 or tgid <= 0:
         return -errno.EINVAL
-    if tgid != p.pid or tid != p.tid:
+    if tgid != p.pid:
         return -errno.ESRCH
+    if tid != p.tid:
+        return _to_thread(p, tid, sig)
     r = _send(p, sig)
     if r == 0 and sig:
         p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())

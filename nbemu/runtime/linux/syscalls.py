@@ -1,6 +1,7 @@
 """System-call dispatch: the AArch64 Linux syscall table, -strace logging, and the process,
 identity, time and resource syscalls. File syscalls live in fs.py, memory ones in mm.py, signal
-ones in signals.py, fork/clone/wait in fork.py, execve in execve.py, timers and sleeps in
+ones in signals.py, fork/clone/wait in fork.py, threads and futex in
+threads.py and futex.py, execve in execve.py, timers and sleeps in
 timers.py, ppoll/pselect6 in poll.py, extended attributes in xattr.py, epoll in epoll.py,
 sockets in sockets.py, eventfd/timerfd/signalfd in eventfd.py, timerfd.py and signalfd.py,
 System V shm in shm.py; importing this module registers them all.
@@ -17,15 +18,15 @@ import time
 from nbemu.core.cpu import OFF_PC, OFF_X
 from ..memory import GuestFault
 # importing a module registers its syscalls
-from . import (abi, epoll, eventfd, execve, fork, fs, mm, poll, shm,  # noqa: F401
-               signalfd, signals, sockets, timerfd, timers, xattr)
+from . import (abi, epoll, eventfd, execve, fork, fs, futex, mm, poll,  # noqa: F401
+               shm, signalfd, signals, sockets, timerfd, timers, xattr)
 from . import pac_keys
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
 from .sysnums import NAMES
 from .table import NORETURN, TABLE, syscall
-from .timers import _read_ts
+from .threads import WouldBlock
 
 _X = OFF_X // 8
 _PC = OFF_PC // 8
@@ -59,10 +60,15 @@ def handle(p):
     if p.strace and ent.ret == 'n':
         p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)})\n')
         p.strace.flush()
+    thread = p.threads.current
     try:
         ret = ent.fn(p, *args)
     except GuestExit:
         raise
+    except WouldBlock as e:     # another thread runs; this svc runs again later (threads.py)
+        r[_PC] = int(r[_PC]) - 4
+        p.threads.block_retry(e)
+        return
     except Interrupted as e:
         if e.restartable and p.signals.restarts():
             # -ERESTARTSYS under a SA_RESTART handler: the signal frame returns to the svc
@@ -80,6 +86,7 @@ def handle(p):
         ret = -(e.errno or errno.EIO)
     except (ValueError, OverflowError):
         ret = -errno.EINVAL
+    thread.retry = None     # done: a later svc at this pc is a new call
     if ret is NORETURN:
         return
     r[_X] = ret & M64
@@ -146,11 +153,6 @@ def format_args(p, ent, args):
 
 
 # ----- process lifetime and identity -----
-@syscall('exit', 'd', ret='n')
-def sys_exit(p, status):
-    raise GuestExit(status & 0xFF)
-
-
 @syscall('exit_group', 'd', ret='n')
 def sys_exit_group(p, status):
     raise GuestExit(status & 0xFF)
@@ -172,20 +174,17 @@ def sys_set_robust_list(p, head, length):
 
 @syscall('get_robust_list', 'dpp')
 def sys_get_robust_list(p, pid, head_ptr, len_ptr):
-    if _s32(pid) not in (0, p.tid):
+    pid = _s32(pid)
+    t = None if pid in (0, p.tid) else p.threads.by_tid(pid)
+    if pid not in (0, p.tid) and t is None:
         return -errno.ESRCH
-    p.mem.put_u64(head_ptr, p.robust_list)
+    p.mem.put_u64(head_ptr, p.robust_list if t is None else t.robust_list)
     p.mem.put_u64(len_ptr, 24)
     return 0
 
 
 @syscall('rseq', 'pudx')
 def sys_rseq(p, rseq, length, flags, sig):
-    return -errno.ENOSYS
-
-
-@syscall('membarrier', 'dd')
-def sys_membarrier(p, cmd, flags):
     return -errno.ENOSYS
 
 
@@ -439,7 +438,7 @@ def sys_setrlimit(p, res, rl):
 # ----- scheduling -----
 @syscall('sched_getaffinity', 'dup')
 def sys_sched_getaffinity(p, pid, size, mask):
-    if _s32(pid) not in (0, p.pid):
+    if _s32(pid) != 0 and p.threads.by_tid(_s32(pid)) is None:
         return -errno.ESRCH
     cpus = os.sched_getaffinity(0)
     nbytes = max(8, ((max(cpus) + 64) // 64) * 8)
@@ -456,10 +455,16 @@ def sys_sched_getaffinity(p, pid, size, mask):
 
 @syscall('sched_setaffinity', 'dup')
 def sys_sched_setaffinity(p, pid, size, mask):
+    # the vCPUs share the one host thread, so the mask changes nothing, but Linux's checks
+    # stand: a thread of ours, and at least one CPU we have
+    if _s32(pid) != 0 and p.threads.by_tid(_s32(pid)) is None:
+        return -errno.ESRCH
+    want = int.from_bytes(p.mem.read(mask, min(size, 1024)), 'little')
+    if not any(want >> c & 1 for c in os.sched_getaffinity(0)):
+        return -errno.EINVAL
     return 0
 
 
-syscall('sched_yield', '')(lambda p: 0)
 syscall('sched_getscheduler', 'd')(lambda p, pid: 0)
 syscall('sched_get_priority_max', 'd')(lambda p, pol: 99 if _s32(pol) in (1, 2) else 0)
 syscall('sched_get_priority_min', 'd')(lambda p, pol: 1 if _s32(pol) in (1, 2) else 0)
@@ -527,36 +532,3 @@ def sys_getrandom(p, buf, length, flags):
     if length:
         p.mem.write(buf, os.urandom(length))
     return length
-
-
-# ----- futex (single-threaded guests) -----
-@syscall('futex', 'pdxppx')
-def sys_futex(p, uaddr, op, val, timeout, uaddr2, val3):
-    cmd = op & 0x7F
-    if cmd in (0, 9):                 # FUTEX_WAIT, FUTEX_WAIT_BITSET
-        cur = struct.unpack('<I', p.mem.read(uaddr, 4))[0]
-        if cur != val & 0xFFFFFFFF:
-            return -errno.EAGAIN
-        if timeout:
-            ns = _read_ts(p, timeout)
-            if cmd == 9 or op & 256:  # absolute time
-                clk = abi.CLOCK_REALTIME if op & 256 else abi.CLOCK_MONOTONIC
-                ns -= time.clock_gettime_ns(clk)
-            if ns > 0:
-                time.sleep(ns / 1e9)
-            return -errno.ETIMEDOUT
-        # no other thread can ever wake us
-        p.log_unimp('futex wait with no other thread (would block forever)')
-        return -errno.EINTR
-    if cmd in (1, 10):                # FUTEX_WAKE, FUTEX_WAKE_BITSET
-        return 0
-    if cmd in (3, 4, 5):              # REQUEUE, CMP_REQUEUE, WAKE_OP
-        return 0
-    return -errno.ENOSYS
-
-
-# ----- clone3: glibc falls back to clone on ENOSYS -----
-@syscall('clone3', 'pu')
-def sys_clone3(p, args, size):
-    p.log_unimp('clone3 is not implemented (glibc falls back to clone)')
-    return -errno.ENOSYS
