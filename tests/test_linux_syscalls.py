@@ -29,6 +29,7 @@ class FakeMachine:
     def __init__(self):
         self.state = cpu.new_state()
         self.regs = cpu.words(self.state)
+        self.tlb = None             # syscalls by hand never run guest code
 
 
 class Guest:
