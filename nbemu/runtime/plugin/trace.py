@@ -45,18 +45,27 @@ _MEM_ROW = U(MEM_DTYPE.itemsize)
 
 
 @njit(cache=True)
-def record_tb(vcpu, info):
-    """TB callback; info: address of the TB's uint64[3] (stream control block, pc, n_insns)."""
-    ctl = peek64(info)
+def _claim_row(ctl, row_size):
+    """The address of the stream's next row (0 if the chunk is full: counted as lost). Taking
+    the row that fills the chunk to its spill mark asks the loop to spill at the TB's end."""
     n = peek64(ctl + U(8 * C_COUNT))
     if n >= peek64(ctl + U(8 * C_CAP)):
         poke64(ctl + U(8 * C_LOST), peek64(ctl + U(8 * C_LOST)) + U(1))
-        return
+        return U(0)
     poke64(ctl + U(8 * C_COUNT), n + U(1))
-    st = peek64(ctl + U(8 * C_STATE))
     if n + U(1) == peek64(ctl + U(8 * C_SPILL_AT)):
-        poke64(st + _O_REQ, U(1))
-    row = peek64(ctl + U(8 * C_BUF)) + n * _TB_ROW
+        poke64(peek64(ctl + U(8 * C_STATE)) + _O_REQ, U(1))
+    return peek64(ctl + U(8 * C_BUF)) + n * row_size
+
+
+@njit(cache=True)
+def record_tb(vcpu, info):
+    """TB callback; info: address of the TB's uint64[3] (stream control block, pc, n_insns)."""
+    ctl = peek64(info)
+    row = _claim_row(ctl, _TB_ROW)
+    if row == U(0):
+        return
+    st = peek64(ctl + U(8 * C_STATE))
     poke64(row, peek64(st + _O_ICOUNT))
     poke64(row + U(8), peek64(info + U(8)))
     poke64(row + U(16), peek64(info + U(16)))
@@ -69,15 +78,10 @@ def record_mem(vcpu, meminfo, vaddr, udata):
     info = udata & _ADDR_MASK
     idx = udata >> _IDX_SHIFT
     ctl = peek64(info)
-    n = peek64(ctl + U(8 * C_COUNT))
-    if n >= peek64(ctl + U(8 * C_CAP)):
-        poke64(ctl + U(8 * C_LOST), peek64(ctl + U(8 * C_LOST)) + U(1))
+    row = _claim_row(ctl, _MEM_ROW)
+    if row == U(0):
         return
-    poke64(ctl + U(8 * C_COUNT), n + U(1))
     st = peek64(ctl + U(8 * C_STATE))
-    if n + U(1) == peek64(ctl + U(8 * C_SPILL_AT)):
-        poke64(st + _O_REQ, U(1))
-    row = peek64(ctl + U(8 * C_BUF)) + n * _MEM_ROW
     poke64(row, peek64(st + _O_ICOUNT) + idx)
     poke64(row + U(8), peek64(info + U(8)) + U(4) * idx)
     poke64(row + U(16), vaddr)
