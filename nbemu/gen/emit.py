@@ -87,12 +87,30 @@ def _indent(lines, n):
 
 
 class _Imports:
+    """The helpers a module imports, each under an alias that depends only on the helper
+    (module and name), so that a TB's lines read the same in every region it joins."""
+
     def __init__(self):
         self.names = {}
+        self._owner = {}
 
     def __call__(self, handler):
         fn = getattr(handler, 'py_func', handler)
-        return self.names.setdefault((fn.__module__, fn.__name__), f'h{len(self.names)}')
+        return self.add(fn.__module__, fn.__name__)
+
+    def add(self, module, name):
+        key = (module, name)
+        alias = self.names.get(key)
+        if alias is None:
+            alias = f"{module.rsplit('.', 1)[-1]}_{name}"
+            if self._owner.setdefault(alias, key) != key:
+                raise ValueError(f'helpers {self._owner[alias]} and {key} share the alias {alias}')
+            self.names[key] = alias
+        return alias
+
+    def update(self, other):
+        for key in other.names:
+            self.add(*key)
 
 
 def _module(comment, imports, func_name, body):
@@ -157,6 +175,21 @@ def _leave_loop_checks(instrumented, ret):
     return out
 
 
+def _region_member(tb):
+    """A TB's lines inside a region (absolute addresses) and their imports: the same in every
+    region the TB joins, so they are generated once per TB (sqlite3 grows hundreds of regions
+    from the same few thousand TBs)."""
+    memo = tb.__dict__.get('_region_member')
+    if memo is None:
+        imports = _Imports()
+
+        def absolute(offset):
+            return _const(tb.pc + offset)
+        lines = _tb_body(tb, imports, absolute) + [f'tb_done(c, I({len(tb.insns)}))']
+        memo = tb._region_member = (lines, imports)
+    return memo
+
+
 def region_source(tbs, func_name='tb'):
     """A hot region: several TBs in one function, with the control flow between them inside
     it. The function may be entered at any of its TBs (it dispatches on the pc) and returns
@@ -168,10 +201,8 @@ def region_source(tbs, func_name='tb'):
     for k, tb in enumerate(tbs):
         instrumented = instrumented or bool(tb.ops_before or tb.ops_after)
         body.append(f'    {"if" if k == 0 else "elif"} pc == I({_signed(tb.pc)}):')
-
-        def absolute(offset, tb=tb):
-            return _const(tb.pc + offset)
-        tb_lines = _tb_body(tb, imports, absolute) + [f'tb_done(c, I({len(tb.insns)}))']
+        tb_lines, tb_imports = _region_member(tb)
+        imports.update(tb_imports)
         body += _indent(tb_lines, 8)
     body += ['    else:', '        return I(0)']
     body += _indent(_leave_loop_checks(instrumented, 'I(0)'), 4)

@@ -40,12 +40,8 @@ class TBCompiler:
         """Whether numba's disk cache already holds this source's code (loading it takes
         milliseconds; compiling it, a large fraction of a second or more)."""
         name = self._name(src)
-        cache_dir = os.path.join(self.dir, '__pycache__')
-        try:
-            return os.path.exists(os.path.join(self.dir, name + '.py')) and any(
-                n.startswith(name + '.') and n.endswith('.nbi') for n in os.listdir(cache_dir))
-        except FileNotFoundError:
-            return False
+        return (os.path.exists(os.path.join(self.dir, name + '.py')) and
+                os.path.exists(os.path.join(self.dir, '__pycache__', _index_file(name, src))))
 
     def write_source(self, src):
         """The path of the module file holding src (written once; its name is its hash)."""
@@ -79,6 +75,19 @@ class TBCompiler:
             self.compile_seconds.append(dt)
         self.seconds += dt
         return address
+
+
+def _index_file(module, src):
+    """The name numba gives the cache index of the `tb` cfunc in generated module source: module,
+    qualname, the function's first line (its decorator's) and the Python version. Asking for
+    that one file replaces listing a cache directory of tens of thousands of files, which took
+    15 ms per hot TB."""
+    lines = src.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith('def tb('))
+    while first > 0 and lines[first - 1].startswith('@'):
+        first -= 1
+    v = sys.version_info
+    return f"{module}.tb-{first + 1}.py{v[0]}{v[1]}{getattr(sys, 'abiflags', '')}.nbi"
 
 
 def load_module(path):
@@ -159,19 +168,26 @@ class CompileError(Exception):
 
 
 class BackgroundCompiler:
-    """Compiles hot code on a worker thread while the nogil execution loop keeps running.
+    """Brings hot code to native form on a thread while the nogil execution loop keeps running.
 
-    The queue is ordered by hotness when an item is taken, not when it was submitted: every
-    item reaches the threshold on submission, so what tells them apart is how often each ran
-    while it waited (hotness(key) reads the execution counter)."""
+    Everything after the hot TB's exit happens here, not on the main thread: generating the
+    source (milliseconds for a region), looking it up in the disk cache and loading it (tens of
+    milliseconds), and handing what is not cached to the compile worker process. A program
+    with wide, flat hot code (sqlite3: 2,500 hot TBs) paid seconds for that on the main thread.
+
+    New items are taken first and in order, since a disk-cache load is quick and pays back at
+    once; what needs a compile waits in a queue ordered by hotness when an item is taken (every
+    item reached the threshold on submission, so what tells them apart is how often each ran
+    while it waited: hotness(key) reads the execution counter)."""
 
     def __init__(self, compiler, install, hotness, use_worker=True):
         self.compiler = compiler
         self.use_worker = use_worker
         self.worker = None          # started with the first compile
-        self.install = install      # install(key, version, address), called on the worker
+        self.install = install      # install(key, version, address), called on this thread
         self.hotness = hotness
-        self.items = []
+        self.fresh = []             # (key, version, make_source, pc): not yet looked up
+        self.items = []             # (key, version, src, pc): not in the disk cache
         self.cv = threading.Condition()
         self.busy = False
         self.stopped = False
@@ -179,23 +195,26 @@ class BackgroundCompiler:
         self.t = threading.Thread(target=self._work, name='nbemu-jit', daemon=True)
         self.t.start()
 
-    def submit(self, key, version, src, pc):
+    def submit(self, key, version, make_source, pc):
+        """make_source(): the module source of the code for `key` (called on this thread)."""
         with self.cv:
-            self.items.append((key, version, src, pc))
+            self.fresh.append((key, version, make_source, pc))
             self.cv.notify()
 
     def pending(self):
         with self.cv:
-            return len(self.items) + self.busy
+            return len(self.fresh) + len(self.items) + self.busy
 
     def _take(self):
         with self.cv:
-            while not self.items and not self.stopped:
+            while not self.fresh and not self.items and not self.stopped:
                 self.cv.wait()
             if self.stopped:
                 return None
-            best = max(range(len(self.items)), key=lambda i: self.hotness(self.items[i][0]))
             self.busy = True
+            if self.fresh:
+                return self.fresh.pop(0)
+            best = max(range(len(self.items)), key=lambda i: self.hotness(self.items[i][0]))
             return self.items.pop(best)
 
     def _work(self):
@@ -205,7 +224,15 @@ class BackgroundCompiler:
                 return
             key, version, src, pc = item
             try:
-                self.install(key, version, self._compile(src))
+                if callable(src):
+                    src = src()
+                    if not self.compiler.is_cached(src):
+                        with self.cv:
+                            self.items.append((key, version, src, pc))
+                        continue
+                    self.install(key, version, self.compiler.compile_source(src))
+                else:
+                    self.install(key, version, self._compile(src))
             except Exception as e:     # the code stays on the interpreter, which is still correct
                 self.errors.append((pc, repr(e)))
             finally:
@@ -229,22 +256,23 @@ class BackgroundCompiler:
 
     def drain(self):
         with self.cv:
-            while self.items or self.busy:
+            while self.fresh or self.items or self.busy:
                 self.cv.wait()
 
     def stop(self):
-        """Stop taking work; what is still queued goes to the worker process to compile after
-        exit (the next run loads it from the disk cache)."""
+        """Stop taking work; the hottest of what is still queued goes to the worker process to
+        compile after exit (the next run loads it from the disk cache)."""
         with self.cv:
             self.stopped = True
             self.cv.notify_all()
-            left = sorted(self.items, key=lambda item: -self.hotness(item[0]))
+            left = sorted(self.items + self.fresh, key=lambda item: -self.hotness(item[0]))
         if self.worker is not None:
             try:
-                paths = [self.compiler.write_source(item[2]) for item in left]
+                paths = [self.compiler.write_source(src() if callable(src) else src)
+                         for _, _, src, _ in left[:DETACHED_ITEMS]]
             except OSError:
                 paths = []
-            self.worker.detach(paths[:DETACHED_ITEMS])
+            self.worker.detach(paths)
 
     def after_fork_child(self):
         if self.worker is not None:

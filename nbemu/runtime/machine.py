@@ -128,26 +128,27 @@ class Machine:
         return row
 
     def _hot_code(self, row):
-        """The rows and generated source of the code to compile for hot TB row: the region
-        grown from it, or the TB alone."""
+        """The rows of the code to compile for hot TB row (the region grown from it, or the TB
+        alone) and a function that generates its source (called off the main thread)."""
         if self.on_tb_exec is not None:     # tracing every TB: no loops inside compiled code
-            return (row,), emit.tb_source(self.tbc.meta[row], loops=False)
+            tb = self.tbc.meta[row]
+            return (row,), lambda: emit.tb_source(tb, loops=False)
         rows = regions.select(self.tbc, row, self.hot_threshold)
         if len(rows) == 1:
-            return (row,), emit.tb_source(self.tbc.meta[row])
-        return tuple(rows), emit.region_source([self.tbc.meta[r] for r in rows])
+            tb = self.tbc.meta[row]
+            return (row,), lambda: emit.tb_source(tb)
+        tbs = [self.tbc.meta[r] for r in rows]
+        return tuple(rows), lambda: emit.region_source(tbs)
 
     def _submit_hot(self, row):
         self.hot_submitted += 1
         if row in self.pending:
             return
-        rows, src = self._hot_code(row)
+        rows, make_source = self._hot_code(row)
         pc = self.tbc.meta[row].pc
-        # code already in the disk cache loads in milliseconds: take it now, not after the
-        # compiles queued before it
-        if self.jit_sync or self.compiler.is_cached(src):
+        if self.jit_sync:
             try:
-                self._install(rows, self.epoch, self.compiler.compile_source(src))
+                self._install(rows, self.epoch, self.compiler.compile_source(make_source()))
             except Exception as e:     # the TBs stay on the interpreter, which is still correct
                 self.sync_errors.append((pc, repr(e)))
             return
@@ -156,7 +157,7 @@ class Machine:
                                          lambda rows: int(self.tbc.tbs[rows[0], TB_HITS]))
         with self.lock:
             self.pending.update(rows)
-        self.bg.submit(rows, self.epoch, src, pc)
+        self.bg.submit(rows, self.epoch, make_source, pc)
 
     # ----- vCPUs (guest threads: linux/threads.py) -----
     def new_vcpu(self):
