@@ -28,7 +28,16 @@ def sext(v, bits):
 
 
 class Fields:
+    """The fields of one encoding. Reading `pc` is recorded: an encoding whose arguments never
+    read it decodes the same at every address, so the decoder can keep the result by word."""
     __slots__ = ('__dict__',)
+
+    def __getattr__(self, name):
+        if name != 'pc':
+            raise AttributeError(name)
+        d = self.__dict__
+        d['read_pc'] = True
+        return d['at']
 
 
 class Pattern:
@@ -70,7 +79,7 @@ class Pattern:
         d = f.__dict__
         for fname, lsb, m in self.fields:
             d[fname] = (insn >> lsb) & m
-        d['pc'] = pc
+        d['at'] = pc
         d['insn'] = insn
         d['cpu'] = cpu
         return f
@@ -97,6 +106,7 @@ class Decoder:
             for k in _bucket_keys(p):
                 self.buckets[k].append(p)
         # handler ids: one per distinct helper, in first-use order
+        self.by_word = {}       # results of encodings that decode the same at every pc
         self.handlers = []
         self.handler_id = {}
         for h in [p.handler for p in patterns] + list(extra_handlers):
@@ -107,15 +117,28 @@ class Decoder:
     def decode(self, insn, pc):
         """(pattern, args) for an encoding, or (None, None) when it is unallocated, not
         implemented or of a feature this decoder's CPU model lacks."""
+        known = self.by_word.get(insn)
+        if known is not None:
+            return known
+        out, read_pc = self._decode(insn, pc)
+        if not read_pc:
+            self.by_word[insn] = out
+        return out
+
+    def _decode(self, insn, pc):
+        """(decode's result, whether any pattern tried read the pc)."""
+        read_pc = False
         for p in self.buckets[(insn >> 25) & 0xF]:
             if insn & p.mask == p.value:
-                a = p.args(p.extract(insn, pc, self.model))
+                f = p.extract(insn, pc, self.model)
+                a = p.args(f)
+                read_pc = read_pc or 'read_pc' in f.__dict__
                 if a is None:
                     continue
                 if not self.model.has(p.feature):
-                    return None, None
-                return p, tuple(int(x) for x in a)
-        return None, None
+                    return (None, None), read_pc
+                return (p, tuple(int(x) for x in a)), read_pc
+        return (None, None), read_pc
 
 
 def handler_arity(h):

@@ -100,6 +100,7 @@ class OpTable:
         order = sorted(range(len(cands)), key=lambda i: (-cands[i][0], i))
         self.ops = []
         self.weights = []
+        self._op_of = {}        # (handler, args) -> op: the same records recur across TBs
         self.generic = {}
         self.variants = {}
         for i in order:
@@ -119,6 +120,13 @@ class OpTable:
         self.pure = [pure.get(h, False) for h, _ in self.ops]
 
     def op_of(self, handler, args):
+        key = (handler, tuple(args))
+        op = self._op_of.get(key)
+        if op is None:
+            op = self._op_of[key] = self._match(handler, args)
+        return op
+
+    def _match(self, handler, args):
         for _i, fixed, op in self.variants.get(handler, ()):
             if all(f is None or f == a for f, a in zip(fixed, args)):
                 return op

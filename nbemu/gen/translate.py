@@ -1,4 +1,5 @@
 """Guest code -> decoded TB records (the front end both tiers start from)."""
+import struct
 from dataclasses import dataclass, field
 
 from nbemu.core.memdefs import PAGE_MASK, PAGE_SHIFT, PTE_X, GuestFault
@@ -8,6 +9,7 @@ from .encodings.system import UNDEFINED
 from .interp_builder import op_table
 
 MAX_TB_INSNS = 128
+FETCH_BYTES = 64
 M64 = 2**64 - 1
 
 
@@ -70,17 +72,22 @@ def translate(mem, pc, dec, max_insns=MAX_TB_INSNS):
     before an instruction on a page it may not fetch from, after a branch, at a page end, or at
     max_insns."""
     tb = TranslatedTB(pc, dec.model)
-    page_bytes = mem.read(pc, PAGE_MASK + 1 - (pc & PAGE_MASK), need=PTE_X)
-    for off in range(0, len(page_bytes), 4):
-        cur = pc + off
-        word = int.from_bytes(page_bytes[off:off + 4], 'little')
-        pat, args = dec.decode(word, cur)
-        if pat is None:
-            tb.insns.append(TBInsn(cur, word, None, UNDEFINED, (word,)))
-            break
-        tb.insns.append(TBInsn(cur, word, pat, pat.handler, args))
-        if pat.ends_tb or len(tb.insns) >= max_insns:
-            break
+    left = PAGE_MASK + 1 - (pc & PAGE_MASK)       # bytes to the page end
+    cur = pc
+    while left:
+        # most TBs are a few instructions long: fetch a short run at a time, not the page
+        n = min(left, FETCH_BYTES)
+        chunk = mem.read(cur, n, need=PTE_X)
+        left -= n
+        for word in struct.unpack(f'<{n // 4}I', chunk):
+            pat, args = dec.decode(word, cur)
+            if pat is None:
+                tb.insns.append(TBInsn(cur, word, None, UNDEFINED, (word,)))
+                return tb
+            tb.insns.append(TBInsn(cur, word, pat, pat.handler, args))
+            if pat.ends_tb or len(tb.insns) >= max_insns:
+                return tb
+            cur += 4
     return tb
 
 
