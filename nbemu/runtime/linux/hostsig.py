@@ -68,7 +68,11 @@ class HostSignals:
             return
         self.r, self.w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         _hs.set_wakeup_fd(self.w, warn_on_full_buffer=False)
-        self.p.machine.poll_budget = POLL_BUDGET
+        threads = getattr(self.p, 'threads', None)
+        if threads is not None:     # several threads keep their shorter budget (the quantum)
+            threads.update_budget()
+        else:
+            self.p.machine.poll_budget = POLL_BUDGET
 
     def need(self, sig):
         """The emulator itself must hear about sig (SIGCHLD for wait4)."""

@@ -167,7 +167,7 @@ class Threads:
                 self._save(self.current)
             self._load(t)
 
-    def _budget(self):
+    def update_budget(self):
         # several threads: the machine returns every QUANTUM_TBS TBs so the turn can pass
         from .hostsig import POLL_BUDGET
         base = POLL_BUDGET if self.p.hostsig.active else 0
@@ -202,7 +202,7 @@ class Threads:
         self.index[t.tid] = self.created
         self.created += 1
         self.all.append(t)
-        self._budget()
+        self.update_budget()
         return t.tid
 
     def exit_thread(self, status):
@@ -223,7 +223,7 @@ class Threads:
         self.all.remove(t)
         self.exited.append((self.index[t.tid], t.tid, t.icount))
         self.p.machine.drop_vcpu(t.state, t.tlb)
-        self._budget()
+        self.update_budget()
         self.schedule(force=True)
 
     def _robust_cleanup(self, tid, head):
@@ -263,7 +263,7 @@ class Threads:
         self.futex_waiters = []
         cur.tid = self.p.tid
         self.index = {cur.tid: 0}
-        self._budget()
+        self.update_budget()
 
     # ----- futex -----
     def block(self, wait):
