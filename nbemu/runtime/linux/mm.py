@@ -347,7 +347,8 @@ def sys_mprotect(p, addr, length, prot):
     prot &= 0xFFFFFFFF
     if addr & PAGE_MASK:
         return -errno.EINVAL
-    if prot & ~(7 | abi.PROT_SEM | abi.PROT_MTE | abi.PROT_GROWSDOWN | abi.PROT_GROWSUP) or \
+    if prot & ~(7 | abi.PROT_SEM | abi.PROT_BTI | abi.PROT_MTE | abi.PROT_GROWSDOWN |
+                abi.PROT_GROWSUP) or \
             prot & abi.PROT_BTI and not has_bti(p):
         return -errno.EINVAL        # Linux's arch_validate_prot: PROT_BTI only with FEAT_BTI
     size = page_up(length)
