@@ -53,7 +53,8 @@ def qemu_result(qemu, prog, args, workdir, tries=3):
     # so a reference run that times out is tried again
     for attempt in range(tries):
         try:
-            r = subprocess.run([qemu, str(BIN / prog['binary'])] + args, input=prog['stdin'],
+            r = subprocess.run([qemu] + cpu_flags(prog) + [str(BIN / prog['binary'])] + args,
+                               input=prog['stdin'],
                                stdin=None if prog['stdin'] is not None else subprocess.DEVNULL,
                                capture_output=True, env=guest_env(prog), cwd=workdir,
                                timeout=120)
@@ -64,6 +65,10 @@ def qemu_result(qemu, prog, args, workdir, tries=3):
         finally:
             reset_dir(workdir)
     return r
+
+
+def cpu_flags(prog):
+    return ['-cpu', prog['cpu']] if prog.get('cpu') else []
 
 
 def split_stats(err):
@@ -93,7 +98,7 @@ def test_program_matches_qemu(name, mode, qemu, cache_dir, tmp_path):
     # the reference itself behaves as the corpus says (a broken qemu cannot pass for nbemu)
     assert ref.returncode == (-prog['signal'] if prog['signal'] else prog['exit_status'])
     assert normalise_stderr(ref.stderr) == normalise_stderr(prog['stderr'].encode())
-    r = run_nbemu_cli(MODE_FLAGS[mode] + ['--stats', str(BIN / prog['binary'])] + args,
+    r = run_nbemu_cli(MODE_FLAGS[mode] + cpu_flags(prog) + ['--stats', str(BIN / prog['binary'])] + args,
                       stdin=prog['stdin'], env=guest_env(prog), cwd=workdir)
     err, stats = split_stats(r.stderr)
     assert r.returncode == ref.returncode, (

@@ -105,6 +105,8 @@ EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
 EXIT_SIGILL = 17      # exit_info = encoding
 EXIT_BRK = 18         # exit_info = BRK immediate (SIGTRAP)
 EXIT_BUS = 19         # alignment fault (SIGBUS)
+EXIT_BTI = 20         # Branch Target exception (SIGILL) at the target of the indirect branch that
+                     # raised it: PC is the target, the branch is counted; exit_info = its word
 
 
 def new_state():

@@ -15,6 +15,12 @@ PTE_R, PTE_W, PTE_X = 1, 2, 4
 PTE_CODE = 8        # the page holds translated code: stores take the slow path and invalidate it
 PTE_VALID = 16
 PTE_PERMS = PTE_R | PTE_W | PTE_X
+# FEAT_BTI's guarded page (Linux's VM_ARM64_BTI): an indirect branch into it must land on a
+# compatible landing pad. The loader and mm pass it to Memory as a prot bit of this value (the
+# guest's PROT_BTI, 0x10, would collide with PTE_VALID).
+PTE_GUARDED = 32
+PROT_GUARDED = PTE_GUARDED
+PTE_ATTRS = PTE_PERMS | PTE_GUARDED
 
 DEFAULT_LIMIT = 4 << 30
 

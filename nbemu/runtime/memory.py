@@ -12,7 +12,7 @@ import numpy as np
 
 from nbemu.core.memdefs import (DEFAULT_LIMIT, L1_ENTRIES, L2_BITS, L2_ENTRIES, L2_POOL,  # noqa: F401
                                 PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_READ,
-                                PROT_WRITE, PTE_CODE, PTE_PERMS, PTE_R, PTE_VALID, PTE_W, PTE_X,
+                                PROT_WRITE, PTE_ATTRS, PTE_CODE, PTE_GUARDED, PTE_PERMS, PTE_R, PTE_VALID, PTE_W, PTE_X,
                                 VA_BITS, GuestFault)
 
 
@@ -122,7 +122,7 @@ class Memory:
         offs = self._alloc_pages(npages)
         i = 0
         for t, lo, hi in self._blocks(addr, length, True):
-            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_PERMS))
+            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_ATTRS))
             i += hi - lo
         self.flush_tlbs()
 
@@ -167,7 +167,7 @@ class Memory:
         offs = np.arange(off, off + npages * PAGE_SIZE, PAGE_SIZE, dtype=np.int64)
         i = 0
         for t, lo, hi in self._blocks(addr, length, True):
-            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_PERMS))
+            t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_ATTRS))
             i += hi - lo
         self.host_shared.update(offs.tolist())
         if not host_writable:
@@ -199,10 +199,13 @@ class Memory:
         blocks = list(self._blocks(addr, length, False))
         if any(t is None or not np.all(t[lo:hi]) for t, lo, hi in blocks):
             return False
+        guard_changed = False
         for t, lo, hi in blocks:
-            t[lo:hi] = (t[lo:hi] & ~PTE_PERMS) | (prot & PTE_PERMS)
+            guard_changed |= bool(np.any((t[lo:hi] & PTE_GUARDED) != (prot & PTE_GUARDED)))
+            t[lo:hi] = (t[lo:hi] & ~PTE_ATTRS) | (prot & PTE_ATTRS)
         self.flush_tlbs()
-        if not prot & PROT_EXEC:
+        if not prot & PROT_EXEC or guard_changed:
+            # no TB translated under the old guarded attribute outlives it (qemu keys TBs on it)
             self.forget_code(self._code_pages_in(addr, length))
         return True
 

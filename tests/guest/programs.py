@@ -20,6 +20,7 @@ exit_status   expected status in shell convention (128+N for signal N)
 signal        expected terminating signal number, or None.  Under Python's
               subprocess a signal death is returncode == -signal
               (qemu-aarch64 re-raises the signal on itself).
+cpu           -cpu model for both qemu-aarch64 and nbemu (None: their default, max)
 stderr        expected stderr text of the reference (qemu-aarch64); for the
               signal programs this is what qemu-user prints; nbemu may word
               it differently.
@@ -43,8 +44,9 @@ STDIN_TEXT = (b"hello world\n"
 
 
 def _p(name, binary=None, args=(), stdin=None, env=None, small=False, hot=False, jit_all=False,
-       exit_status=0, signal=None, stderr=""):
+       exit_status=0, signal=None, stderr="", cpu=None):
     return {
+        "cpu": cpu,
         "name": name,
         "binary": binary or name,
         "args": list(args),
@@ -109,6 +111,13 @@ PROGRAMS = [
        exit_status=128 + 11, signal=11, stderr=QEMU_SIGSEGV_STDERR),
     _p("pauth_fail_load", binary="pauth", args=["load"],
        exit_status=128 + 11, signal=11, stderr=QEMU_SIGSEGV_STDERR),
+    # FEAT_BTI: indirect branches into the guarded text of a program with the BTI property note
+    # and into a page mmap'd with PROT_BTI, landing on every kind of pad or none (SIGILL,
+    # SIGTRAP for BRK); killed by SIGILL without a handler; the same under a CPU without BTI
+    _p("bti", jit_all=True),
+    _p("bti_nohandler", binary="bti", args=["nohandler"], jit_all=True,
+       exit_status=128 + 4, signal=4, stderr=QEMU_SIGILL_STDERR),
+    _p("bti_cortex_a72", binary="bti", args=["nopauth"], cpu="cortex-a72"),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve

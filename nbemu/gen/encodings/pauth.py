@@ -8,6 +8,7 @@ decoded before system.py). Every other row is UNDEFINED without the feature.
 from .. import features
 from ..decode import Pattern, sext
 from ..sem import pauth
+from ..sem.bti import branch_btype
 from ..sem.pauth import KEY_DA, KEY_IA, NO_MOD
 
 PAUTH = features.PAUTH
@@ -39,10 +40,12 @@ def _dp1(f):
 
 
 def _branch(f, link):
-    """BRA*/BLRA*: Z=1 takes the modifier from Rm|SP, Z=0 (BRAAZ, BLRAAZ) needs Rm = 11111."""
+    """BRA*/BLRA*: Z=1 takes the modifier from Rm|SP, Z=0 (BRAAZ, BLRAAZ) needs Rm = 11111.
+    Their BTYPE is BR's and BLR's (FEAT_BTI)."""
     if not f.z and f.rm != 31:
         return None
-    return f.rn, f.rm if f.z else NO_MOD, KEY_IA + f.m, link, f.pc + 4
+    return (f.rn, f.rm if f.z else NO_MOD, KEY_IA + f.m, link, f.pc + 4,
+            branch_btype(f.cpu, features.BTI, f.rn, link))
 
 
 PATTERNS = [
@@ -63,11 +66,11 @@ PATTERNS = [
             lambda f: _hint(f, 1), pure=True),
     # unconditional branch (register) with A=1: key A (M=0) or B (M=1)
     Pattern('BRAA/BRAB/BRAAZ/BRABZ', '1101011 z:1 0 00 11111 0000 1 m:1 rn:5 rm:5',
-            pauth.br_auth, lambda f: _branch(f, 0), ends_tb=True, pure=True, feature=PAUTH),
+            pauth.br_auth, lambda f: _branch(f, 0), ends_tb=True, feature=PAUTH),
     Pattern('BLRAA/BLRAB/BLRAAZ/BLRABZ', '1101011 z:1 0 01 11111 0000 1 m:1 rn:5 rm:5',
-            pauth.br_auth, lambda f: _branch(f, 1), ends_tb=True, pure=True, feature=PAUTH),
+            pauth.br_auth, lambda f: _branch(f, 1), ends_tb=True, feature=PAUTH),
     Pattern('RETAA/RETAB', '1101011 0 0 10 11111 0000 1 m:1 11111 11111', pauth.br_auth,
-            lambda f: (30, 31, KEY_IA + f.m, 0, 0), ends_tb=True, pure=True, feature=PAUTH),
+            lambda f: (30, 31, KEY_IA + f.m, 0, 0, 0), ends_tb=True, pure=True, feature=PAUTH),
     # LDRAA/LDRAB: offset S:imm9 scaled by 8, W = pre-indexed with writeback
     Pattern('LDRAA/LDRAB', '11 111 0 00 m:1 s:1 1 imm9:9 w:1 1 rn:5 rt:5', pauth.ldra,
             lambda f: (f.rt, f.rn, sext(f.s << 9 | f.imm9, 10) * 8, KEY_DA + f.m, f.w),

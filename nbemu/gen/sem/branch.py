@@ -3,6 +3,7 @@ writes PC only when it transfers control. Targets of PC-relative branches are de
 constants."""
 from numba import njit
 
+from .bti import check_target
 from .common import U, ZERO, cond_holds, rx, set_pc, wx
 
 
@@ -33,10 +34,13 @@ def test_branch(c, rt, mask, nonzero, target):
 
 
 @njit
-def br_reg(c, rn, link, link_addr):
-    """BR, BLR (link=1: X30 = link_addr) and RET. The target is read before X30 is written, so
-    BLR X30 jumps to the old X30. Rn 31 reads as XZR."""
+def br_reg(c, rn, link, next_pc, btype):
+    """BR, BLR (link=1: X30 = next_pc, the address after the branch) and RET. The target is read
+    before X30 is written, so BLR X30 jumps to the old X30. Rn 31 reads as XZR. btype: the
+    PSTATE.BTYPE the branch sets (bti.py; 0: none, or a model without FEAT_BTI)."""
     target = rx(c, rn)
     if link:
-        wx(c, 30, U(link_addr))
+        wx(c, 30, U(next_pc))
     set_pc(c, target)
+    if btype:
+        check_target(c, target, btype, next_pc)

@@ -42,6 +42,7 @@ O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
 O_NATIVE_EXECS = U(cpu.OFF_NATIVE_EXECS)
 O_V = U(cpu.OFF_V)
 FIRST_FAULT = U(cpu.FIRST_FAULT)
+_EXIT_BTI = U(cpu.EXIT_BTI)
 
 
 # ----- general-purpose registers -----
@@ -179,9 +180,13 @@ def request_exit(c, reason, info):
 @njit
 def exit_mid_tb(c, pc, index):
     """Leave a TB at instruction `index` (address pc) after it requested an exit. Faults leave pc
-    on the instruction and do not count it; other exits count it and continue after it."""
+    on the instruction and do not count it; other exits count it and continue after it; a
+    Branch Target exception counts the branch and leaves pc at its target."""
     poke64(c + O_MEMCB_REF, ZERO)
-    if peek64(c + O_EXIT) >= FIRST_FAULT:
+    if peek64(c + O_EXIT) == _EXIT_BTI:
+        # the branch completed (PC holds its target); the fault is the target's
+        poke64(c + O_ICOUNT, peek64(c + O_ICOUNT) + U(index) + ONE)
+    elif peek64(c + O_EXIT) >= FIRST_FAULT:
         poke64(c + O_PC, U(pc))
         poke64(c + O_ICOUNT, peek64(c + O_ICOUNT) + U(index))
     else:

@@ -22,6 +22,7 @@ from numba import njit
 from nbemu.core import cpu
 from nbemu.core.native import peek64
 
+from .bti import check_target
 from .common import ALL_ONES, U, ZERO, rx, rxsp, set_pc, wx, wxsp
 from .ldst import K_LD, _faulted, _transfer
 
@@ -256,15 +257,17 @@ def pacga(c, d, n, m):
 
 
 @njit
-def br_auth(c, n, m, k, link, link_addr):
+def br_auth(c, n, m, k, link, next_pc, btype):
     """BRAA/BRAB/BLRAA/BLRAB Xn, Xm|SP, their Z forms (m = NO_MOD) and RETAA/RETAB (n = 30,
     m = 31: SP): branch to the authenticated Xn. A failed authentication leaves the error code in
-    the target, whose fetch then faults."""
+    the target, whose fetch then faults. btype: the PSTATE.BTYPE the branch sets (bti.py)."""
     lo, hi = _key(c, k)
     target = auth(rx(c, n), _modifier(c, m), lo, hi, k & 1)
     if link:
-        wx(c, 30, U(link_addr))
+        wx(c, 30, U(next_pc))
     set_pc(c, target)
+    if btype:
+        check_target(c, target, btype, next_pc)
 
 
 @njit

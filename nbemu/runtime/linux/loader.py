@@ -4,9 +4,18 @@ Supports static ET_EXEC, static-pie ET_DYN (loaded at PIE_BASE) and dynamic prog
 (PT_INTERP: the interpreter is looked up under the sysroot given with -L, loaded top-down in the
 mmap area, and started first; AT_BASE is its load address). Anything that is not a well-formed
 little-endian ELF64 AArch64 executable raises LoadError with a one-line message.
+
+FEAT_BTI, as Linux's binfmt_elf and arch_elf_adjust_prot do it (and qemu-aarch64's elfload):
+when the CPU has BTI (AT_HWCAP2 has HWCAP2_BTI), the executable segments of the object that
+starts first (the interpreter of a dynamic program, else the program itself) are guarded pages
+if its PT_GNU_PROPERTY note has GNU_PROPERTY_AARCH64_FEATURE_1_AND with the BTI bit. A dynamic
+program's own segments are left to its interpreter, which mprotects them with PROT_BTI.
 """
 import io
 import os
+
+from nbemu.core.memdefs import PROT_GUARDED
+from nbemu.gen.features import HWCAP2_BTI
 
 from ..memory import PAGE_MASK, PAGE_SIZE, OutOfGuestMemory
 from . import abi
@@ -15,7 +24,10 @@ from .mm import (DEFAULT_STACK_SIZE, MMAP_BOTTOM, PIE_BASE, STACK_TOP, TASK_SIZE
 
 ET_EXEC, ET_DYN = 2, 3
 EM_AARCH64 = 183
-PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474e551
+PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK, PT_GNU_PROPERTY = 1, 3, 6, 0x6474e551, 0x6474e553
+NT_GNU_PROPERTY_TYPE_0 = 5
+GNU_PROPERTY_AARCH64_FEATURE_1_AND = 0xC0000000
+GNU_PROPERTY_AARCH64_FEATURE_1_BTI = 1 << 0
 PF_X, PF_W, PF_R = 1, 2, 4
 PHENT_SIZE = 56
 PLATFORM = b'aarch64'
@@ -40,6 +52,8 @@ class ElfImage:
         self.interp = None     # PT_INTERP path (bytes) or None
         self.e_type = 0
         self.exec_stack = False
+        self.feature_1 = 0     # GNU_PROPERTY_AARCH64_FEATURE_1_AND bits of its PT_GNU_PROPERTY
+        self.guarded = False   # its executable segments are BTI guarded pages
 
 
 class Program:
@@ -136,12 +150,38 @@ def parse_elf(path, data):
 def _ptype(ph):
     t = ph['p_type']
     return {'PT_LOAD': PT_LOAD, 'PT_INTERP': PT_INTERP, 'PT_PHDR': PT_PHDR,
-            'PT_GNU_STACK': PT_GNU_STACK}.get(t, t)
+            'PT_GNU_STACK': PT_GNU_STACK, 'PT_GNU_PROPERTY': PT_GNU_PROPERTY}.get(t, t)
 
 
-def load_image(mm, path, data, bias_hint=None, name=None):
+def aarch64_feature_1(path, data, ph):
+    """The GNU_PROPERTY_AARCH64_FEATURE_1_AND bits of a PT_GNU_PROPERTY note (0 if it has
+    none). A malformed note is a load error, as Linux's parse_elf_properties makes it ENOEXEC."""
+    off, size = ph['p_offset'], ph['p_filesz']
+    note = data[off:off + size]
+    if len(note) != size or size < 16:
+        _fail(path, 'malformed PT_GNU_PROPERTY note')
+    namesz, descsz, ntype = (int.from_bytes(note[i:i + 4], 'little') for i in (0, 4, 8))
+    if ntype != NT_GNU_PROPERTY_TYPE_0 or namesz != 4 or note[12:16] != b'GNU\0' or \
+            16 + descsz > size:
+        _fail(path, 'malformed PT_GNU_PROPERTY note')
+    desc, pos = note[16:16 + descsz], 0
+    while pos + 8 <= len(desc):
+        ptype, datasz = (int.from_bytes(desc[pos + i:pos + i + 4], 'little') for i in (0, 4))
+        pos += 8
+        if pos + datasz > len(desc):
+            _fail(path, 'malformed PT_GNU_PROPERTY note')
+        if ptype == GNU_PROPERTY_AARCH64_FEATURE_1_AND:
+            if datasz != 4:
+                _fail(path, 'malformed PT_GNU_PROPERTY note')
+            return int.from_bytes(desc[pos:pos + 4], 'little')
+        pos += (datasz + 7) & ~7
+    return 0
+
+
+def load_image(mm, path, data, bias_hint=None, name=None, bti=False, is_interp=False):
     """Map one ELF object. For ET_DYN the bias is bias_hint (PIE_BASE) or a free spot in the mmap
-    area."""
+    area. bti: the CPU has FEAT_BTI; is_interp: this is a program's interpreter (see the module
+    docstring for which object's pages get guarded)."""
     elf, loads, phdrs = parse_elf(path, data)
     img = ElfImage(path)
     hdr = elf.header
@@ -176,12 +216,19 @@ def load_image(mm, path, data, bias_hint=None, name=None):
             img.interp = raw.split(b'\0')[0]
         elif t == PT_GNU_STACK:
             img.exec_stack = bool(ph['p_flags'] & PF_X)
+        elif t == PT_GNU_PROPERTY:
+            img.feature_1 = aarch64_feature_1(path, data, ph)
+    # Linux's arch_elf_adjust_prot: the object that starts first (is_interp == has_interp)
+    img.guarded = bti and bool(img.feature_1 & GNU_PROPERTY_AARCH64_FEATURE_1_BTI) and \
+        is_interp == (img.interp is not None or is_interp)
     # pages of all segments, with the union of the permissions of the segments sharing a page
     prot_of = {}
     for ph in loads:
         f = ph['p_flags']
         prot = (abi.PROT_READ if f & PF_R else 0) | (abi.PROT_WRITE if f & PF_W else 0) | \
             (abi.PROT_EXEC if f & PF_X else 0)
+        if img.guarded and f & PF_X:
+            prot |= PROT_GUARDED
         s = page_down(ph['p_vaddr'] + bias)
         e = page_up(ph['p_vaddr'] + bias + ph['p_memsz'])
         for pg in range(s, e, PAGE_SIZE):
@@ -256,7 +303,8 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
     prog = Program()
     data = _read_file(path)
     prog.exe_path = os.path.abspath(path)
-    exe = load_image(mm, path, data, bias_hint=PIE_BASE)
+    bti = bool((hwcaps or (abi.HWCAP, abi.HWCAP2))[1] & HWCAP2_BTI)
+    exe = load_image(mm, path, data, bias_hint=PIE_BASE, bti=bti)
     prog.exe = exe
     entry = exe.entry
     base = 0
@@ -265,7 +313,7 @@ def load_program(mm, path, argv, envp, sysroot=None, stack_size=DEFAULT_STACK_SI
         idata = _read_file(ipath)
         try:
             interp = load_image(mm, ipath, idata, bias_hint=None,
-                                name=os.fsdecode(exe.interp))
+                                name=os.fsdecode(exe.interp), bti=bti, is_interp=True)
         except LoadError as e:
             raise LoadError(f'{path}: its interpreter: {e}') from None
         if interp.e_type != ET_DYN:

@@ -19,6 +19,9 @@ MAP_SHARED mappings of anonymous memory and of files open read-write are host sh
 import errno
 import os
 
+from nbemu.core.memdefs import PROT_GUARDED
+from nbemu.gen import features
+
 from ..memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, OutOfGuestMemory
 from . import abi, guestmem, mapshared
 from .table import syscall
@@ -259,7 +262,7 @@ def sys_mmap(p, addr, length, prot, flags, fd, offset):
     size = page_up(length)
     if size > TASK_SIZE or size < length:
         return -errno.ENOMEM
-    prot &= 7
+    prot = guest_prot(p, prot)
     anon = bool(flags & abi.MAP_ANONYMOUS)
     f = None
     if not anon:
@@ -318,6 +321,19 @@ def _s32(v):
     return v - (1 << 32) if v & 0x80000000 else v
 
 
+def has_bti(p):
+    return p.machine.cpu_model.has(features.BTI)
+
+
+def guest_prot(p, prot):
+    """The guest's PROT_* bits -> Memory's: rwx, and PROT_BTI as the guarded attribute when the
+    CPU model has FEAT_BTI (Linux's VM_ARM64_BTI; without it mmap ignores the bit)."""
+    out = prot & 7
+    if prot & abi.PROT_BTI and has_bti(p):
+        out |= PROT_GUARDED
+    return out
+
+
 @syscall('munmap', 'px')
 def sys_munmap(p, addr, length):
     if addr & PAGE_MASK or length == 0 or addr + length > TASK_SIZE:
@@ -332,8 +348,9 @@ def sys_mprotect(p, addr, length, prot):
     if addr & PAGE_MASK:
         return -errno.EINVAL
     if prot & ~(7 | abi.PROT_SEM | abi.PROT_BTI | abi.PROT_MTE | abi.PROT_GROWSDOWN |
-                abi.PROT_GROWSUP):
-        return -errno.EINVAL
+                abi.PROT_GROWSUP) or \
+            prot & abi.PROT_BTI and not has_bti(p):
+        return -errno.EINVAL        # Linux's arch_validate_prot: PROT_BTI only with FEAT_BTI
     size = page_up(length)
     if size == 0:
         return 0
@@ -341,7 +358,7 @@ def sys_mprotect(p, addr, length, prot):
         return -errno.ENOMEM
     if prot & abi.PROT_WRITE and p.mem.readonly_in(addr, size):
         return -errno.EACCES        # Linux: a read-only shared mapping may never be written
-    return 0 if p.mm.protect(addr, size, prot & 7) else -errno.ENOMEM
+    return 0 if p.mm.protect(addr, size, guest_prot(p, prot)) else -errno.ENOMEM
 
 
 @syscall('mremap', 'pxxxp', ret='p')

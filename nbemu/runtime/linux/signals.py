@@ -19,7 +19,7 @@ import struct
 import sys
 import time
 
-from nbemu.core.cpu import EXIT_BRK, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
+from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
 from ..memory import GuestFault
 from . import abi
@@ -176,7 +176,8 @@ class Signals:
             code = abi.SEGV_ACCERR if mapped else abi.SEGV_MAPERR
         elif reason == EXIT_BUS:
             sig, code = abi.SIGBUS, abi.BUS_ADRALN
-        elif reason == EXIT_SIGILL:
+        elif reason in (EXIT_SIGILL, EXIT_BTI):
+            # Linux's do_el0_bti reports a Branch Target exception as an undefined instruction
             sig, code, addr = abi.SIGILL, abi.ILL_ILLOPC, pc
         elif reason == EXIT_BRK:
             sig, code, addr = abi.SIGTRAP, abi.TRAP_BRKPT, pc

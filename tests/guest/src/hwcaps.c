@@ -52,6 +52,7 @@ int main(void)
     printf("AT_HWCAP %#lx\nAT_HWCAP2 %#lx\n", hw, hw2);
     if (hw & HWCAP_CPUID) {
         printf("ID_AA64PFR0_EL1 %#lx\n", (unsigned long)MRS("s3_0_c0_c4_0"));
+        printf("ID_AA64PFR1_EL1 %#lx\n", (unsigned long)MRS("s3_0_c0_c4_1"));
         printf("ID_AA64ISAR0_EL1 %#lx\n", (unsigned long)MRS("s3_0_c0_c6_0"));
         printf("ID_AA64ISAR1_EL1 %#lx\n", (unsigned long)MRS("s3_0_c0_c6_1"));
     }
