@@ -3,11 +3,15 @@
     nbemu -d plugin -plugin plugins/insn.py[,inline=on][,sizes=on][,match=PREFIX...] prog
 
 Without options a callback runs before every instruction (and reports a repeated execution of
-the same pc); at exit `cpu N insns: C` per vCPU and `total insns: T`. inline=on counts with an
+the same pc); at exit `cpu N insns: C` per vCPU and `total insns: T` (vCPU indices folded
+modulo 8 as 7.2's insn.c does with its MAX_CPUS array: a ninth live thread counts as cpu 0). inline=on counts with an
 inline add (no call) and prints `insns: T`. sizes=on prints how many instructions of each size
 were translated. match=PREFIX (repeatable) reports every execution of an instruction whose
 disassembly starts with PREFIX, with the instructions run since the previous match.
 """
+
+
+MAX_CPUS = 8
 
 
 def install(api, args):
@@ -22,13 +26,12 @@ def install(api, args):
             matches.append({'prefix': v, 'hits': 0, 'last': 0, 'delta': 0})
         else:
             raise ValueError(f'option parsing failed: {k}={v}')
-    n = api.num_vcpus()
     count = api.scoreboard_u64(api.scoreboard_new(8))
-    last_pc = [None] * n
+    last_pc = {}
     size_counts = {}
 
     def before(vcpu, pc):
-        if pc == last_pc[vcpu]:
+        if pc == last_pc.get(vcpu):
             api.outs(f'detected repeat execution @ 0x{pc:x}\n')
         last_pc[vcpu] = pc
         count.values[vcpu] += 1
@@ -68,7 +71,10 @@ def install(api, args):
         elif inline:
             out = f'insns: {count.sum()}\n'
         else:
-            out = ''.join(f'cpu {i} insns: {count.get(i)}\n' for i in range(n) if count.get(i))
+            per_cpu = [0] * MAX_CPUS
+            for i, c in enumerate(count.values):
+                per_cpu[i % MAX_CPUS] += int(c)
+            out = ''.join(f'cpu {i} insns: {c}\n' for i, c in enumerate(per_cpu) if c)
             out += f'total insns: {count.sum()}\n'
         api.outs(out)
 

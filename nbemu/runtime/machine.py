@@ -71,6 +71,10 @@ class Machine:
         self.instrument = None
         self.on_plugin_request = None
         self.on_flush = None
+        # on_vcpu_init(state) when a guest thread's vCPU is made (before it runs), on_vcpu_exit(
+        # state) when a thread exits while others live (linux/threads.py calls them)
+        self.on_vcpu_init = None
+        self.on_vcpu_exit = None
         # > 0: return EXIT_BUDGET after that many TBs, so that the Linux layer looks for host
         # signals to forward even while the guest runs without syscalls
         self.poll_budget = 0

@@ -203,6 +203,8 @@ class Threads:
         self.created += 1
         self.all.append(t)
         self.update_budget()
+        if p.machine.on_vcpu_init is not None:     # plugins: its vCPU index, vcpu_init
+            p.machine.on_vcpu_init(st)
         return t.tid
 
     def exit_thread(self, status):
@@ -222,6 +224,8 @@ class Threads:
         self._save(t)
         self.all.remove(t)
         self.exited.append((self.index[t.tid], t.tid, t.icount))
+        if self.p.machine.on_vcpu_exit is not None:     # plugins: vcpu_exit
+            self.p.machine.on_vcpu_exit(t.state)
         self.p.machine.drop_vcpu(t.state, t.tlb)
         self.update_budget()
         self.schedule(force=True)

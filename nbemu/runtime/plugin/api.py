@@ -88,17 +88,30 @@ class PluginApi:
         raise PluginUsageError(f"{name}={value}: not a boolean (on/off)")
 
     def num_vcpus(self):
+        """vCPUs created so far: one more than the highest index handed out (QEMU 9.0's
+        qemu_plugin_num_vcpus; 7.2's qemu_plugin_n_vcpus is -1 in user mode). It grows as guest
+        threads start and does not shrink when they exit."""
         return self._m.n_vcpus
+
+    def vcpu_for_each(self, cb):
+        """cb(id, vcpu_index) for every live vCPU (guest thread), in index order."""
+        self._m.vcpu_for_each(self._p, cb)
 
     def register_vcpu_tb_trans_cb(self, cb):
         self._p.tb_trans.append(cb)
 
     def register_vcpu_init_cb(self, cb):
+        """cb(id, vcpu_index) for the main thread's vCPU at start and for each guest thread's
+        when clone creates it, before its first instruction (registered after the start: at
+        once for every live vCPU)."""
         self._p.vcpu_init.append(cb)
         if self._m.started:
-            self._m._call(self._p, cb, 0)
+            for index in sorted(self._m.live):
+                self._m._vcpu_call(index, self._p, cb)
 
     def register_vcpu_exit_cb(self, cb):
+        """cb(id, vcpu_index) when a guest thread exits while others live (as qemu-aarch64
+        7.2: not at the process's exit)."""
         self._p.vcpu_exit.append(cb)
 
     def register_atexit_cb(self, cb, userdata=None):
@@ -265,13 +278,14 @@ class PluginApi:
     def mem_get_value(self, info):
         """The value the access being reported moved (valid inside the memory callback), as an
         int of 1 << size_shift bytes."""
-        st = self._m.machine.state
+        st = self._m.current_state()
         v = int(st['memval_lo'][0]) | (int(st['memval_hi'][0]) << 64)
         return v & ((1 << (8 << self.mem_size_shift(info))) - 1)
 
     # ----- scoreboards -----
     def scoreboard_new(self, element_size):
-        return Scoreboard(element_size, self._m.n_vcpus)
+        """An element per vCPU; it grows as guest threads get new vCPU indices."""
+        return self._m.new_scoreboard(element_size)
 
     def scoreboard_free(self, score):
         """The scoreboard's memory stays valid until the next code-cache flush, but no inline
@@ -324,7 +338,7 @@ class PluginApi:
     def read_register(self, handle):
         """The register's value as little-endian bytes (4, 8 or 16 of them)."""
         _name, word, size, _f = self._reg(handle)
-        regs = self._m.machine.regs
+        regs = cpu.words(self._m.current_state())
         raw = regs[word:word + 2].tobytes() if size == 16 else regs[word:word + 1].tobytes()
         if _name == 'cpsr':
             return raw[:4]
@@ -337,7 +351,7 @@ class PluginApi:
             raise PluginUsageError(f'{name} takes {size} bytes, not {len(data)}')
         if name == 'pc':
             raise PluginUsageError('write_register cannot set pc (set_pc is not implemented)')
-        regs = self._m.machine.regs
+        regs = cpu.words(self._m.current_state())
         if size == 16:
             regs[word:word + 2] = np.frombuffer(data, dtype=np.uint64)
         else:

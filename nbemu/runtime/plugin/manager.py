@@ -115,13 +115,23 @@ class PluginManager:
         self.requests = []
         self.started = False
         self.exited = False
-        self.n_vcpus = 1
+        # vCPUs as QEMU linux-user numbers them: the main thread's is 0, a new thread's is one
+        # more than the highest live index (so an exited thread's index comes back only when no
+        # higher one is live), and an exited thread's leaves `live` at once
+        self.live = {0: machine.state}
+        self.n_vcpus = 1            # indices handed out so far (num_vcpus, scoreboard rows)
+        self.scoreboards = []       # every scoreboard a plugin made (they grow with n_vcpus)
+        self._vcpu_override = None  # the vCPU whose init/exit callbacks run (not the running one)
+        self._syscall_vcpu = None   # (index, record) of the vCPU in the syscall being handled
+        machine.state['vcpu_index'] = 0
         self.check = check
         self.boundary_hooks = []    # run at every plugin exit from the loop (trace.py spills)
         machine.state['pcheck'] = 1 if check else 0
         machine.instrument = self.instrument
         machine.on_plugin_request = self.handle_requests
         machine.on_flush = self._on_flush
+        machine.on_vcpu_init = self.vcpu_created
+        machine.on_vcpu_exit = self.vcpu_exited
 
     # ----- loading -----
     def load(self, spec, args=None):
@@ -153,8 +163,9 @@ class PluginManager:
             self.plugins.remove(p)
             raise PluginError(f"plugin '{name}': install failed (returned {ret!r})")
         if self.started:
-            for cb in p.vcpu_init:
-                self._call(p, cb, 0)
+            for index in sorted(self.live):
+                for cb in p.vcpu_init:
+                    self._vcpu_call(index, p, cb)
         return p
 
     def outs(self, text):
@@ -180,23 +191,90 @@ class PluginManager:
                            f"{type(exc).__name__}: {exc} ({where(exc)})")
         self.machine.state['plugin_req'] = 1
 
+    # ----- vCPUs -----
+    def current_state(self):
+        """The record of the vCPU a callback acts on: the running one, or the one whose init or
+        exit callbacks run."""
+        st = self._vcpu_override
+        return self.machine.state if st is None else st
+
+    def current_index(self):
+        return int(self.current_state()['vcpu_index'][0])
+
+    def _vcpu_call(self, index, plugin, cb):
+        saved = self._vcpu_override
+        self._vcpu_override = self.live[index]
+        try:
+            self._call(plugin, cb, plugin.id, index)
+        finally:
+            self._vcpu_override = saved
+
+    def vcpu_created(self, state):
+        """A guest thread's new vCPU record, before it runs its first instruction: its index,
+        the callback table, room in every scoreboard, then the plugins' vcpu_init callbacks."""
+        index = max(self.live) + 1 if self.live else 0
+        state['vcpu_index'] = index
+        self.live[index] = state
+        self.table.attach(state)
+        if index + 1 > self.n_vcpus:
+            self.n_vcpus = index + 1
+            self.grow_scoreboards()
+        if self.started:
+            for p in list(self.plugins):
+                for cb in p.vcpu_init:
+                    self._vcpu_call(index, p, cb)
+
+    def vcpu_exited(self, state):
+        """A guest thread exited (not the process: at exit_group qemu-aarch64 7.2 unregisters
+        every callback but atexit first, so the vCPUs still live get no vcpu_exit)."""
+        index = int(state['vcpu_index'][0])
+        if self.live.get(index) is not state:
+            return
+        for p in list(self.plugins):
+            for cb in p.vcpu_exit:
+                self._vcpu_call(index, p, cb)
+        del self.live[index]
+        self.table.detach(state)
+
+    def vcpu_for_each(self, plugin, cb):
+        """cb(id, index) for every live vCPU (QEMU 7.2 walks the vCPUs whose init hook ran and
+        whose exit hook has not), in index order."""
+        for index in sorted(self.live):
+            self._call(plugin, cb, plugin.id, index)
+
+    def new_scoreboard(self, element_size):
+        from .scoreboard import Scoreboard
+        score = Scoreboard(element_size, self.n_vcpus)
+        self.scoreboards.append(score)
+        return score
+
+    def grow_scoreboards(self):
+        """Every scoreboard gets an element for each vCPU index handed out; rows addressing a
+        replaced buffer move to the new one (the old one stays alive until the next generation,
+        so no later buffer can take its addresses while a deduplication key still names them)."""
+        for score in self.scoreboards:
+            old = score.grow(self.n_vcpus)
+            if old is not None:
+                lo = old.ctypes.data
+                self.table.move_addresses(lo, lo + old.nbytes, score.buf.ctypes.data)
+                self.table.keep.extend((old, score.buf))
+
     def start(self):
         self.started = True
         for p in list(self.plugins):
             for cb in p.vcpu_init:
-                self._call(p, cb, 0)
+                self._vcpu_call(0, p, cb)
 
     def finish(self):
-        """The guest exited: vCPU exit callbacks, then atexit callbacks (QEMU's order)."""
+        """The guest exited: atexit callbacks. qemu-aarch64 7.2 (plugins/core.c,
+        qemu_plugin_user_exit) unregisters every other callback before them, so no vcpu_exit
+        callback runs for the vCPUs still live; a thread that exited earlier had its own."""
         if self.exited:
             return
         self.exited = True
         violation = self.check_violation()
         if violation:
             raise PluginError(violation)
-        for p in list(self.plugins):
-            for cb in p.vcpu_exit:
-                self._call(p, cb, 0)
         for p in list(self.plugins):
             for cb, udata in p.atexit:
                 self._call(p, cb, p.id, udata)
@@ -208,12 +286,14 @@ class PluginManager:
     def syscall_entry(self, num, args):
         """Syscall and filter callbacks before a syscall. Returns None to run it, or the return
         value a filter supplied (the syscall is then skipped)."""
+        vcpu = self.current_index()
+        self._syscall_vcpu = (vcpu, self.machine.state)
         for p in list(self.plugins):
             for cb in p.syscall:
-                self._call(p, cb, 0, num, *args)
+                self._call(p, cb, vcpu, num, *args)
         for p in list(self.plugins):
             for cb in p.syscall_filter:
-                r = self._call(p, cb, 0, num, *args)
+                r = self._call(p, cb, vcpu, num, *args)
                 if r is not None and r is not False:
                     if not (isinstance(r, tuple) and len(r) == 2 and r[0]):
                         raise PluginError(f"plugin '{p.name}': a syscall filter returns None "
@@ -222,9 +302,15 @@ class PluginManager:
         return None
 
     def syscall_return(self, num, ret):
+        """After the syscall, for the vCPU that made it (the scheduler may have switched to
+        another one since); a thread's exit never returns, as under QEMU."""
+        vcpu, state = self._syscall_vcpu or (self.current_index(), self.machine.state)
+        self._syscall_vcpu = None
+        if self.live.get(vcpu) is not state:
+            return
         for p in list(self.plugins):
             for cb in p.syscall_ret:
-                self._call(p, cb, 0, num, ret)
+                self._call(p, cb, vcpu, num, ret)
 
     # ----- translation -----
     def instrument(self, tb):

@@ -2,7 +2,11 @@
 
 Each vCPU's element sits on its own 64-byte line (no false sharing once vCPUs run in parallel).
 Inline ops address an entry as (address for vCPU 0, stride); Python reads the same memory
-through numpy views.
+through numpy views. A scoreboard grows when a guest thread gets a vCPU index beyond it (QEMU
+resizes its scoreboards at vCPU creation too): the buffer is reallocated, the existing elements
+keep their values, and the callback-table rows holding addresses into the old buffer are moved
+to the new one (manager.grow_scoreboards), so code translated or compiled before the growth
+addresses the new buffer: an instrumentation row is read at run time, never baked into code.
 """
 import numpy as np
 
@@ -15,12 +19,26 @@ class Scoreboard:
             raise ValueError('scoreboard element size must be positive')
         self.element_size = element_size
         self.stride = -(-element_size // LINE) * LINE
-        self.n_vcpus = n_vcpus
-        self.buf = np.zeros(self.stride * n_vcpus, dtype=np.uint8)
+        self.n_vcpus = max(1, n_vcpus)
+        self.buf = np.zeros(self.stride * self.n_vcpus, dtype=np.uint8)
         self.freed = False
+
+    def grow(self, n_vcpus):
+        """Room for n_vcpus elements. Returns the old buffer when it was replaced (the caller
+        moves addresses into it and keeps it alive), else None."""
+        if n_vcpus <= self.n_vcpus:
+            return None
+        old = self.buf
+        self.buf = np.zeros(self.stride * n_vcpus, dtype=np.uint8)
+        self.buf[:old.nbytes] = old
+        self.n_vcpus = n_vcpus
+        return old
 
     def find(self, vcpu_index):
         """The vCPU's element as a writable uint8 array view."""
+        if not 0 <= vcpu_index < self.n_vcpus:
+            raise IndexError(f'vCPU {vcpu_index} has no element (the scoreboard has '
+                             f'{self.n_vcpus})')
         off = vcpu_index * self.stride
         return self.buf[off:off + self.element_size]
 
@@ -42,7 +60,8 @@ class U64Entry:
 
     @property
     def values(self):
-        """The entry of every vCPU, as a uint64 numpy view (writes go to the scoreboard)."""
+        """The entry of every vCPU, as a uint64 numpy view (writes go to the scoreboard). A view
+        taken before the scoreboard grew still shows the old buffer: take it anew."""
         s = self.score
         return s.buf.view(np.uint64)[self.offset // 8::s.stride // 8]
 

@@ -12,6 +12,9 @@ from nbemu.core import cbtable
 from nbemu.core.cbtable import CB_GEN, CB_KIND, CB_WIDTH
 
 INITIAL_ROWS = 1 << 12
+_ADDRESS_KINDS = np.array([cbtable.KIND_INLINE_ADD, cbtable.KIND_INLINE_STORE,
+                           cbtable.KIND_MEM_INLINE_ADD, cbtable.KIND_MEM_INLINE_STORE],
+                          dtype=np.uint64)
 
 
 class CallbackTable:
@@ -28,6 +31,9 @@ class CallbackTable:
     def attach(self, state):
         self.states.append(state)
         self._publish()
+
+    def detach(self, state):
+        self.states = [s for s in self.states if s is not state]
 
     def _publish(self):
         for st in self.states:
@@ -82,6 +88,19 @@ class CallbackTable:
         self.owner.clear()
         self.keep = []
         self._publish()
+
+    def move_addresses(self, lo, hi, new_lo):
+        """Rows whose scoreboard address (an inline op's CB_FN, a conditional callback's
+        CB_ENTRY) lies in [lo, hi) now point at the same offset from new_lo: a grown scoreboard.
+        A call row's CB_FN is a code address, never inside a numpy buffer."""
+        rows = self.rows[:self.n].view(np.uint64)
+        delta = np.uint64((new_lo - lo) & (2**64 - 1))
+        inline = np.isin(rows[:, CB_KIND], _ADDRESS_KINDS)
+        for col, which in ((cbtable.CB_FN, inline), (cbtable.CB_ENTRY, None)):
+            sel = (rows[:, col] >= np.uint64(lo)) & (rows[:, col] < np.uint64(hi))
+            if which is not None:
+                sel &= which
+            rows[sel, col] += delta
 
     def invalidate_where(self, pred):
         """Make the rows for which pred(row) holds unreachable now (generation 0 never matches)."""
