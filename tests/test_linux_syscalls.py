@@ -533,13 +533,13 @@ def test_strace_format(tmp_path):
     log = io.StringIO()
     g = Guest(tmp_path, strace=log)
     try:
-        g.call('openat', AT_FDCWD, g.cstr('/nonexistent/x'), O_RDWR | O_CREAT, 0o644)
+        g.call('openat', AT_FDCWD, g.cstr(f'{tmp_path}/missing/x'), O_RDWR | O_CREAT, 0o644)
         g.call('brk', 0)
         g.call('mprotect', g.scratch, 4096, 1)
         g.call(1000)
         lines = log.getvalue().splitlines()
         pid = os.getpid()
-        assert f'{pid} openat(AT_FDCWD,"/nonexistent/x",O_RDWR|O_CREAT,0644) = -1 errno=2 ' \
+        assert f'{pid} openat(AT_FDCWD,"{tmp_path}/missing/x",O_RDWR|O_CREAT,0644) = -1 errno=2 ' \
                f'(No such file or directory)' in lines
         # qemu-aarch64 -strace's formats: pointers as 0x%016x
         assert f'{pid} brk(NULL) = 0x{g.p.mm.brk_cur:016x}' in lines
