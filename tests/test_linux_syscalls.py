@@ -967,6 +967,24 @@ def test_map_shared_file_pages_are_the_files(g, tmp_path):
     assert g.mem.read(anon, 4) == b'kept'
 
 
+def test_dontneed_rereads_a_private_file_mapping_from_the_file(g, tmp_path):
+    (tmp_path / 'f').write_bytes(b'b' * 5000)
+    fd = g.call('openat', AT_FDCWD, g.cstr('f'), O_RDWR, 0)
+    a = g.call('mmap', 0, 8192, 3, 0x02, fd, 0)                # MAP_PRIVATE, read-write
+    assert a > 0
+    g.mem.write(a + 10, b'private')
+    g.mem.write(a + 4990, b'tail')
+    assert g.call('close', fd) == 0
+    (tmp_path / 'f').unlink()                                   # the mapping keeps the file
+    assert g.call('madvise', a + 4096, 4096, 4) == 0            # the second page only
+    assert g.mem.read(a + 10, 7) == b'private'
+    # the file's bytes again up to its end, zeros after it
+    assert g.mem.read(a + 4990, 10) == b'b' * 10 and g.mem.read(a + 5000, 8) == bytes(8)
+    assert g.call('madvise', a, 4096, 4) == 0
+    assert g.mem.read(a + 10, 7) == b'bbbbbbb'
+    assert g.call('munmap', a, 8192) == 0
+
+
 def test_shm_rdonly_attachment_cannot_be_made_writable(g):
     shmid = g.call('shmget', 0, 4096, 0o1000 | 0o600)
     try:

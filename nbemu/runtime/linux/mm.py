@@ -42,16 +42,31 @@ def page_down(x):
     return x & ~PAGE_MASK
 
 
-class Vma:
-    __slots__ = ('start', 'end', 'prot', 'name', 'offset', 'shared', 'anon')
+class MappedFile:
+    """The file behind a private file mapping, held open as the kernel holds it: pages that
+    MADV_DONTNEED drops are read from it again, even after the guest closed or unlinked it."""
+    __slots__ = ('fd',)
 
-    def __init__(self, start, end, prot, name='', offset=0, shared=False, anon=True):
+    def __init__(self, host_fd):
+        self.fd = os.dup(host_fd)
+
+    def __del__(self):
+        try:
+            os.close(self.fd)
+        except OSError:
+            pass
+
+
+class Vma:
+    __slots__ = ('start', 'end', 'prot', 'name', 'offset', 'shared', 'anon', 'file')
+
+    def __init__(self, start, end, prot, name='', offset=0, shared=False, anon=True, file=None):
         self.start, self.end, self.prot, self.name = start, end, prot, name
-        self.offset, self.shared, self.anon = offset, shared, anon
+        self.offset, self.shared, self.anon, self.file = offset, shared, anon, file
 
     def piece(self, start, end):
         return Vma(start, end, self.prot, self.name, self.offset + (start - self.start),
-                   self.shared, self.anon)
+                   self.shared, self.anon, self.file)
 
     def __repr__(self):
         return f'Vma({self.start:#x}-{self.end:#x} {self.prot} {self.name!r})'
@@ -109,12 +124,12 @@ class AddressSpace:
             self.mem.range_free(start >> PAGE_SHIFT, (end - start) >> PAGE_SHIFT)
 
     # ----- mapping primitives -----
-    def map(self, addr, length, prot, name='', offset=0, shared=False, anon=True):
+    def map(self, addr, length, prot, name='', offset=0, shared=False, anon=True, file=None):
         """Fresh zeroed pages at a fixed page-aligned address (replacing what was there).
         Raises OutOfGuestMemory."""
         length = page_up(length)
         self.mem.map(addr, length, prot)
-        self._insert(Vma(addr, addr + length, prot, name, offset, shared, anon))
+        self._insert(Vma(addr, addr + length, prot, name, offset, shared, anon, file))
 
     def map_host_shared(self, addr, length, prot, off, name, host_writable=True):
         """Arena pages from off, already backed by a host shared mapping (shm.py), at addr."""
@@ -145,7 +160,7 @@ class AddressSpace:
         for v in self.vmas:
             p = out[-1] if out else None
             if p and p.end == v.start and p.prot == v.prot and p.name == v.name and \
-                    p.anon == v.anon and p.shared == v.shared and \
+                    p.anon == v.anon and p.shared == v.shared and p.file is v.file and \
                     (p.anon or p.offset + (p.end - p.start) == v.offset):
                 p.end = v.end
             else:
@@ -299,7 +314,8 @@ def sys_mmap(p, addr, length, prot, flags, fd, offset):
             return -errno.ENOMEM
     try:
         mm.map(target, size, prot, name=f.path if f else '', offset=offset,
-               shared=typ != abi.MAP_PRIVATE, anon=anon)
+               shared=typ != abi.MAP_PRIVATE, anon=anon,
+               file=MappedFile(f.host) if f is not None and typ == abi.MAP_PRIVATE else None)
     except OutOfGuestMemory:
         return -errno.ENOMEM
     if f is not None:
@@ -400,7 +416,7 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
             except OutOfGuestMemory:
                 return -errno.ENOMEM
             mm._insert(Vma(end, old + new_size, v.prot, v.name, v.offset + (end - v.start),
-                           v.shared, v.anon))
+                           v.shared, v.anon, v.file))
             mm._merge()
             return old
         if not flags & abi.MREMAP_MAYMOVE:
@@ -427,10 +443,10 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
         mm.unmap(old, old_size)
     for x in pieces:
         mm._insert(Vma(target + (x.start - old), target + (x.end - old), x.prot, x.name, x.offset,
-                       x.shared, x.anon))
+                       x.shared, x.anon, x.file))
     if new_size > keep:
         mm._insert(Vma(target + keep, target + new_size, v.prot, v.name, v.offset + keep,
-                       v.shared, v.anon))
+                       v.shared, v.anon, v.file))
     for x in pieces:
         if x.prot != v.prot:
             mm.mem.protect(target + (x.start - old), x.end - x.start, x.prot)
@@ -450,12 +466,19 @@ def sys_madvise(p, addr, length, advice):
     if not mm.covered(addr, addr + size):
         return -errno.ENOMEM
     if advice == abi.MADV_DONTNEED:
-        # private anonymous memory reads back as zeros afterwards; file-backed private pages
-        # would be re-read from the file (not done: kept as they are)
+        # as Linux: private anonymous pages read back as zeros, private file pages as the
+        # file's bytes again (zeros past its end); shared memory keeps its contents. The ELF
+        # segments nbemu's loader wrote have no file behind them and keep theirs too.
         for v in list(mm.vmas):
             s, e = max(v.start, addr), min(v.end, addr + size)
-            if s < e and v.anon and not v.shared:   # shared memory keeps its contents
-                mm.zero(s, e - s)
+            if s >= e or v.shared or (not v.anon and v.file is None):
+                continue
+            mm.zero(s, e - s)
+            if v.file is not None:
+                try:
+                    mm.fill_from_file(s, e - s, v.file.fd, v.offset + (s - v.start))
+                except OSError as err:
+                    return -err.errno
     return 0
 
 
