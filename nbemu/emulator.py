@@ -197,7 +197,8 @@ class Emulator:
                     sig.fault(r)
                 elif r != vcpu_layout.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
-                threads.schedule()      # the turn passes at a quantum's end or a blocking call
+                # the turn passes at a quantum's end or a blocking call
+                threads.schedule(syscall=r == vcpu_layout.EXIT_SYSCALL)
                 if hostsig.active:
                     hostsig.drain()
                 if sig.pending:

@@ -8,9 +8,9 @@ signal mask, saved mask and altstack): a switch saves it into the outgoing Threa
 incoming one's, so the syscall handlers never need to know which thread they serve.
 
 Scheduling (Threads.schedule, called by Emulator after every exit from the machine): the
-running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions
-(checked at every exit; while there are several threads the machine returns every QUANTUM_TBS
-TBs, its budget). Then the next runnable thread in creation order runs. No decision depends on
+running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions,
+a system call counting as SYSCALL_WEIGHT of them (checked at every exit; while there are
+several threads the machine returns every QUANTUM_TBS TBs, its budget). Then the next runnable thread in creation order runs. No decision depends on
 time or the host, so the same input gives the same interleaving (under --jit=off or
 --jit-sync; background compiles change how many TBs a budget spans). A blocking call does not
 block the host: a futex wait or a sleep marks the thread blocked (a Wait) and another one
@@ -46,6 +46,10 @@ from .signals import GuestExit
 _X, _SP, _PC, _TPIDR = cpu.OFF_X // 8, cpu.OFF_SP // 8, cpu.OFF_PC // 8, cpu.OFF_TPIDR // 8
 M64 = 2**64 - 1
 QUANTUM = 20000         # instructions a thread runs before the next one gets its turn
+# A system call costs nbemu's host about as much as a thousand guest instructions, so it counts
+# as that many towards the quantum: a thread that mostly makes system calls (an mmap/munmap
+# loop) would otherwise keep the host for hundreds of them while the others wait.
+SYSCALL_WEIGHT = 1000
 QUANTUM_TBS = 2048      # the machine's budget while there are several threads
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
@@ -99,6 +103,7 @@ class Thread:
         self.pending = {}           # signals sent to this thread (tgkill) not yet delivered
         self.wait = None            # a Wait while blocked
         self.slice_start = 0        # its icount when it last got the host
+        self.slice_syscalls = 0     # system calls it made since then
         self.retry = None           # (pc of the svc, deadline) of a syscall being retried
 
     @property
@@ -160,6 +165,7 @@ class Threads:
             s.pending.setdefault(sig, info)
         self.current = t
         t.slice_start = t.icount
+        t.slice_syscalls = 0
 
     def _switch(self, t):
         if t is not self.current:
@@ -354,11 +360,14 @@ class Threads:
         if t.wait is not None and not t.sigmask & (1 << (sig - 1)):
             self._resume(t, t.wait.on_signal())
 
-    def schedule(self, force=False):
-        """Pick the thread to run next (after a machine exit and its syscall)."""
+    def schedule(self, force=False, syscall=False):
+        """Pick the thread to run next (after a machine exit and its syscall, if it was one)."""
         cur = self.current
+        if syscall:
+            cur.slice_syscalls += 1
         if not force and cur.wait is None and (
-                len(self.all) == 1 or cur.icount - cur.slice_start < QUANTUM):
+                len(self.all) == 1 or
+                cur.icount - cur.slice_start + SYSCALL_WEIGHT * cur.slice_syscalls < QUANTUM):
             return
         self._poll_retries(False)
         self._interrupt_by_signals()
