@@ -10,12 +10,13 @@ incoming one's, so the syscall handlers never need to know which thread they ser
 Scheduling (Threads.schedule, called by Emulator after every exit from the machine): the
 running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions,
 a system call counting as SYSCALL_WEIGHT of them (checked at every exit; while there are
-several threads the machine returns every QUANTUM_TBS TBs, its budget). Then the next
-runnable thread in creation order runs. No decision depends on time or the host, so the same input gives the same interleaving (under --jit=off or
---jit-sync; background compiles change how many TBs a budget spans). A blocking call does not
-block the host: a futex wait or a sleep marks the thread blocked (a Wait) and another one
-runs; when every thread is blocked, the host sleeps on the signal pipe until the earliest
-deadline. A deliverable signal ends a thread's wait with EINTR.
+several threads the machine returns every QUANTUM_TBS TBs, its budget). Then the next runnable
+thread in creation order runs. No decision depends on time or the host, so the same input gives
+the same interleaving (under --jit=off or --jit-sync; background compiles change how many TBs a
+budget spans). A blocking call does not block the host: a futex wait or a sleep marks the
+thread blocked (a Wait) and another one runs; when every thread is blocked, the host sleeps on
+the signal pipe until the earliest deadline. A deliverable signal ends a thread's wait with
+EINTR.
 
 The exclusive monitor needs nothing across vCPUs: STXR succeeds only if memory still holds
 the value LDXR saw (as QEMU does it), and the monitor is per vCPU and survives a switch, so a
