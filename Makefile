@@ -31,6 +31,7 @@ venv: $(PY)
 test-deps: apt-deps $(PY)
 	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
 	tests/qemu_plugins/build.sh
+	$(MAKE) -C tests/qemu_tcg fetch
 
 precompile: venv
 	$(PY) -m nbemu --precompile
