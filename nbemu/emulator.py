@@ -18,6 +18,7 @@ from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
 from .runtime.linux.process import Process
 from .runtime.linux import abi, pac_keys
+from .runtime.linux import semihosting
 from .runtime.linux.signals import GuestExit
 from .runtime.memory import DEFAULT_LIMIT, Memory
 
@@ -105,6 +106,7 @@ class Emulator:
         pac_keys.reset(st)          # a new program image gets new keys, as at Linux's exec
         self.machine.stats.syscalls = 0
         self.plugins = None
+        self._semihosting = None    # created by the first semihosting call
         self._plugin_log = plugin_log
         self._plugin_check = plugin_check
         for spec in plugins:
@@ -172,6 +174,14 @@ class Emulator:
             end_host_process(self.exit_status, self.term_signal)
         return self.exit_status
 
+    def _semihosting_call(self):
+        """An undefined instruction that is a semihosting call (HLT #0xF000) is done here."""
+        if not semihosting.is_call(int(self.machine.state['exit_info'][0])):
+            return False
+        if self._semihosting is None:
+            self._semihosting = semihosting.Semihosting(self.process)
+        return self._semihosting.call()
+
     def _run(self):
         m, p = self.machine, self.process
         sig = p.signals
@@ -193,6 +203,8 @@ class Emulator:
                             syscalls.handle(p)
                     finally:
                         st.syscall_s += time.perf_counter() - t0
+                elif r == vcpu_layout.EXIT_SIGILL and self._semihosting_call():
+                    pass
                 elif r >= vcpu_layout.FIRST_FAULT:
                     sig.fault(r)
                 elif r != vcpu_layout.EXIT_BUDGET:     # budget: only a look for host signals
