@@ -25,6 +25,7 @@ after one uncounted warm-up run of each configuration (for nbemu --jit=auto the 
 compiles synchronously, so the timed runs load every hot region from the disk cache).
 """
 import argparse
+import collections
 import ctypes
 import datetime
 import hashlib
@@ -195,6 +196,7 @@ def nbemu_run(path, kind, jit, cache_dir, cap, sync=False, log=None):
     status = emu.run()
     dt = time.perf_counter() - t0
     counts['executed'] = emu.stats.instructions
+    counts['loop_s'] = emu.stats.native_s
     emu.close()
     os.close(devnull)
     if own_log is not None:
@@ -346,6 +348,10 @@ def qemu_run(path, kind, plugdir, log=None):
         cmd += ['-plugin', f'{plugdir}/libmem.so,callback=on', '-d', 'plugin']
     elif kind == 'insn':
         cmd += ['-plugin', f'{plugdir}/libinsn.so', '-d', 'plugin']
+    elif kind == 'insn-inline':
+        cmd += ['-plugin', f'{plugdir}/libinsn.so,inline=on', '-d', 'plugin']
+    elif kind == 'bb-inline':
+        cmd += ['-plugin', f'{plugdir}/libbb.so,inline=on', '-d', 'plugin']
     elif kind == 'execlog':
         cmd += ['-plugin', f'{plugdir}/libexeclog.so', '-d', 'plugin', '-D', log or os.devnull]
     elif kind != 'plain':
@@ -358,10 +364,10 @@ def qemu_run(path, kind, plugdir, log=None):
     m = re.search(r'callback mem accesses: (\d+)', r.stderr)
     if m:
         counts['mem'] = int(m.group(1))
-    m = re.search(r'total insns: (\d+)', r.stderr)
+    m = re.findall(r'insns: (\d+)', r.stderr)      # insn.c per vCPU then a total; bb.c one
     if m:
-        counts['insns'] = int(m.group(1))
-    if kind in ('mem', 'insn') and not counts:
+        counts['insns'] = int(m[-1])
+    if kind != 'plain' and kind != 'execlog' and not counts:
         raise RuntimeError(f'{" ".join(cmd)}: no count in its output: {r.stderr[-500:]}')
     if log:
         lines = accesses = 0
@@ -399,9 +405,14 @@ QEMU_KINDS = [
     ('plain', 'big', None, 'plain'),
     ('mem', 'big', 'mem', 'C mem plugin, callback=on'),
     ('insn', 'big', 'insns', 'C insn plugin (callback)'),
+    ('insn-inline', 'big', 'insns', 'C insn plugin, inline=on (per insn)'),
+    ('bb-inline', 'big', 'insns', 'C bb plugin, inline=on (per TB)'),
     ('plain', 'small', None, 'plain'),
     ('execlog', 'small', 'insns+mem', 'C execlog plugin to /dev/null'),
 ]
+
+
+Row = collections.namedtuple('Row', 'tool mode label size event events wall times loop')
 
 
 class Checks:
@@ -436,8 +447,9 @@ def measure(label, fn, reps, check):
     for _dt, status, counts in runs:
         check(status, counts)
     times = [r[0] for r in runs[1:]]
+    loops = [r[2]['loop_s'] for r in runs[1:] if 'loop_s' in r[2]]
     print(f'  {label}: ' + ' '.join(f'{t:.3f}' for t in times), flush=True)
-    return statistics.median(times), times
+    return statistics.median(times), times, statistics.median(loops) if loops else None
 
 
 def main():
@@ -459,7 +471,7 @@ def main():
     load0 = os.getloadavg()
     t_start = time.perf_counter()
     checks = Checks(sizes)
-    rows = []       # (tool, mode, label, size, event kind, events, median s, times)
+    rows = []
     tmp = tempfile.mkdtemp(prefix='pbench-')
     try:
         paths = {s: patched(tmp, n) for s, n in sizes.items()}
@@ -476,14 +488,14 @@ def main():
             check.counts = {}
             return check
 
-        def record(tool, mode, label, size, event, median, times, counts):
+        def record(tool, mode, label, size, event, median, times, counts, loop=None):
             if event is None:
                 events = 0
             elif event == 'insns+mem':
                 events = counts['insns'] + counts['mem']
             else:
                 events = counts[event]
-            rows.append((tool, mode, label, size, event, events, median, times))
+            rows.append(Row(tool, mode, label, size, event, events, median, times, loop))
 
         if 'nbemu' in tools:
             for mode in a.modes.split(','):
@@ -496,14 +508,14 @@ def main():
                         log = CountingSink() if warm and kind == 'execlog' else None
                         return nbemu_run(paths[size], kind, mode, a.cache_dir, cap[size],
                                          sync=warm and mode == 'auto', log=log)
-                    med, times = measure(f'{kind} ({size})', fn, a.reps, check)
+                    med, times, loop = measure(f'{kind} ({size})', fn, a.reps, check)
                     record('nbemu', f'--jit={mode}', label, size, event, med, times,
-                           check.counts)
+                           check.counts, loop)
         if 'unicorn' in tools:
             print('unicorn', flush=True)
             for kind, size, event, label in UNICORN_KINDS:
                 check = checker(size, f'unicorn {kind}', event)
-                med, times = measure(f'{kind} ({size})',
+                med, times, loop = measure(f'{kind} ({size})',
                                      lambda warm, kind=kind, size=size:
                                      unicorn_run(paths[size], kind, cap[size]), a.reps, check)
                 record('unicorn', '', label, size, event, med, times, check.counts)
@@ -521,7 +533,7 @@ def main():
                     if os.path.exists(log):
                         os.unlink(log)
                     return r
-                med, times = measure(f'{kind} ({size})', fn, max(a.reps, 5), check)
+                med, times, loop = measure(f'{kind} ({size})', fn, max(a.reps, 5), check)
                 record('qemu', '', label, size, event, med, times, check.counts)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -548,66 +560,68 @@ def main():
 
 
 def render_table(rows):
-    plain = {(t, m, s): med for t, m, label, s, e, n, med, _ in rows if e is None}
+    plain = {(r.tool, r.mode, r.size): r for r in rows if r.event is None}
     out = ['| tool | mode | configuration | size | events | wall s (median) | runs | '
-           'x plain | ns/event |',
-           '|---|---|---|---|---:|---:|---|---:|---:|']
+           'x plain | ns/event | nbemu loop s | ns/event in loop |',
+           '|---|---|---|---|---:|---:|---|---:|---:|---:|---:|']
     per_event = {}
-    for tool, mode, label, size, event, events, med, times in rows:
-        base = plain[(tool, mode, size)]
-        ns = (med - base) / events * 1e9 if events else None
-        per_event[(tool, mode, label)] = ns
-        ev = f'{events:,} {event}' if event else '-'
-        out.append(f'| {tool} | {mode} | {label} | {size} | {ev} | {med:.3f} | '
-                   f'{"/".join(f"{t:.3f}" for t in times)} | {med / base:.2f} | '
-                   f'{"-" if ns is None else f"{ns:.1f}"} |')
+    for r in rows:
+        base = plain[(r.tool, r.mode, r.size)]
+        ns = (r.wall - base.wall) / r.events * 1e9 if r.events else None
+        per_event[(r.tool, r.mode, r.label)] = ns
+        ev = f'{r.events:,} {r.event}' if r.event else '-'
+        loop = in_loop = '-'
+        if r.loop is not None:
+            loop = f'{r.loop:.3f}'
+            if r.events:
+                in_loop = f'{(r.loop - base.loop) / r.events * 1e9:.1f}'
+        out.append(f'| {r.tool} | {r.mode} | {r.label} | {r.size} | {ev} | {r.wall:.3f} | '
+                   f'{"/".join(f"{t:.3f}" for t in r.times)} | {r.wall / base.wall:.2f} | '
+                   f'{"-" if ns is None else f"{ns:.1f}"} | {loop} | {in_loop} |')
     return out, per_event
 
 
 def render_targets(ns, rows):
-    modes = list(dict.fromkeys(m for t, m, *_ in rows if t == 'nbemu'))
-    ratio = {}
-    for tool, mode, label, size, event, events, med, _ in rows:
-        ratio[(tool, mode, label)] = med
-    plain = {(t, m, s): med for t, m, label, s, e, n, med, _ in rows if e is None}
+    modes = list(dict.fromkeys(r.mode for r in rows if r.tool == 'nbemu'))
+    wall = {(r.tool, r.mode, r.label): r.wall for r in rows}
+    plain = {(r.tool, r.mode, r.size): r.wall for r in rows if r.event is None}
     out = ['| target | nbemu mode | measured | met |', '|---|---|---:|---|']
 
-    def factor(num, den):
-        if num is None or den is None:
+    def factor(theirs, ours):
+        if theirs is None or ours is None:
             return None
-        if den <= 0:
-            return float('inf')     # nbemu's overhead below the noise of its plain run
-        return num / den
+        return theirs / ours if ours > 0 else float('inf')
 
-    def line(target, mode, value, ok, unit):
+    def line(target, mode, value, ok):
         if value is None:
             out.append(f'| {target} | {mode} | not measured | - |')
+        elif value == float('inf'):
+            out.append(f'| {target} | {mode} | nbemu overhead <= 0 (within noise) | n/a |')
         else:
-            v = 'below noise' if value == float('inf') else f'{value:.2f}{unit}'
-            out.append(f'| {target} | {mode} | {v} | {"yes" if ok(value) else "no"} |')
+            out.append(f'| {target} | {mode} | {value:.2f}x | {"yes" if ok(value) else "no"} |')
     for mode in modes:
         for label in ('inline insn count, per insn', 'inline insn count, per TB'):
-            med = ratio.get(('nbemu', mode, label))
+            med = wall.get(('nbemu', mode, label))
             base = plain.get(('nbemu', mode, 'big'))
-            line(f'{label} <= 1.3x plain', mode, med / base if med else None,
-                 lambda v: v <= 1.3, 'x')
+            line(f'{label}: <= 1.3x plain', mode, med / base if med else None,
+                 lambda v: v <= 1.3)
     uc_nb = ns.get(('unicorn', '', 'numba cfunc MEM_READ|WRITE (append addr)'))
     uc_py = ns.get(('unicorn', '', 'Python MEM_READ|WRITE hook (append addr)'))
     uc_code = ns.get(('unicorn', '', 'Python CODE hook (count)'))
     for mode in modes:
         for label in ('numba mem callback (append addr)', 'trace recorder (emu.trace mem)'):
             ours = ns.get(('nbemu', mode, label))
-            line(f'{label}: >= 20x cheaper per event than Unicorn numba cfunc hook', mode,
-                 factor(uc_nb, ours), lambda v: v >= 20, 'x')
-            line(f'{label}: >= 300x cheaper per event than Unicorn Python hook', mode,
-                 factor(uc_py, ours), lambda v: v >= 300, 'x')
+            line(f'{label}: >= 20x cheaper per event than Unicorn numba cfunc mem hook', mode,
+                 factor(uc_nb, ours), lambda v: v >= 20)
+            line(f'{label}: >= 300x cheaper per event than Unicorn Python mem hook', mode,
+                 factor(uc_py, ours), lambda v: v >= 300)
     for mode in modes:
-        line('Python mem callback >= 3x cheaper per event than Unicorn Python mem hook', mode,
+        line('Python mem callback: >= 3x cheaper per event than Unicorn Python mem hook', mode,
              factor(uc_py, ns.get(('nbemu', mode, 'Python mem callback (append addr)'))),
-             lambda v: v >= 3, 'x')
-        line('Python insn callback >= 3x cheaper per event than Unicorn Python CODE hook', mode,
-             factor(uc_code, ns.get(('nbemu', mode, 'Python insn callback (count)'))),
-             lambda v: v >= 3, 'x')
+             lambda v: v >= 3)
+        line('Python insn callback: >= 3x cheaper per event than Unicorn Python CODE hook',
+             mode, factor(uc_code, ns.get(('nbemu', mode, 'Python insn callback (count)'))),
+             lambda v: v >= 3)
     return out
 
 
