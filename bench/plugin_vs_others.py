@@ -657,6 +657,9 @@ def git_commit():
     return r.stdout.strip() + (' (with uncommitted changes)' if dirty else '')
 
 
+NOTES = '## Notes (by hand, not regenerated)'
+
+
 def write_md(a, sizes, started, load0, load1, elapsed, table, targets, verified):
     big, small = sizes['big'], sizes['small']
     bi, bm = expected(big)
@@ -713,7 +716,11 @@ in order), besides the counts memloop.S implies:
 
 {chr(10).join(verified)}
 """
-    (ROOT / 'bench' / 'PLUGINS.md').write_text(text)
+    out = ROOT / 'bench' / 'PLUGINS.md'
+    old = out.read_text() if out.exists() else ''
+    if NOTES in old:            # the hand-written reading of an earlier run is kept
+        text += '\n' + old[old.index(NOTES):]
+    out.write_text(text)
     print('wrote bench/PLUGINS.md')
 
 
