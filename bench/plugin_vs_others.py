@@ -681,7 +681,10 @@ instrumentation. Small size: {small:,} iterations ({si:,} instructions, {sm:,} a
 Python callbacks and execlog. Every configuration is compared with its own tool's plain run at
 the same size (and nbemu mode): x plain = wall / plain wall; ns/event = (wall - plain wall) /
 events, events being what that configuration instruments (instructions, memory accesses, or
-both for execlog).
+both for execlog). For nbemu, "loop s" is the time inside the native execution loop (`--stats`'
+figure: both tiers with their callbacks; translation, compiles and the Python work between loop
+exits, such as trace spills, excluded) and "ns/event in loop" the same difference over it: what
+each event costs once the fixed costs are paid.
 
 Timing: nbemu `Emulator.run()` and Unicorn `emu_start()` inside the benchmark process
 (translation and compilation included, emulator construction not); qemu-aarch64 as a whole
