@@ -705,8 +705,8 @@ address into a preallocated numpy array.
 
 {chr(10).join(targets)}
 
-"below noise": nbemu's per-event overhead was not larger than the spread of its plain run, so
-no finite factor can be given (it counts as met).
+"nbemu overhead <= 0": nbemu's instrumented run was not slower than its plain run (noise), so
+no factor can be given.
 
 ## Event counts
 
