@@ -105,6 +105,16 @@ def test_spilled_chunks_are_the_same_rows(intarith_trace, tmp_path):
     assert np.array_equal(again, tr.mem)
 
 
+def test_small_chunks_in_memory_are_the_same_rows(intarith_trace):
+    _status, mem_tr, _log, _insns = intarith_trace
+    chunk = 2 * HEADROOM
+    status, tr, _l, _i = traced(INTARITH, chunk=chunk)
+    assert status == 114 and not isinstance(tr.mem, np.memmap)
+    assert len(tr.mem) > 10 * chunk
+    same = [f for f in MEM_DTYPE.names if f != 'value']     # AT_RANDOM differs, as above
+    assert np.array_equal(tr.mem[same], mem_tr.mem[same]) and np.array_equal(tr.tbs, mem_tr.tbs)
+
+
 def test_cli_trace(tmp_path, cache_dir):
     out = tmp_path / 'tr'
     r = run_nbemu_cli(['--jit=off', '--stats', '--trace', 'mem,tb', '--trace-out', str(out),

@@ -107,7 +107,7 @@ class _Stream:
         self.ctl[C_BUF] = self.buf.ctypes.data
         self.ctl[C_STATE] = state_addr
         self.path = os.path.join(out_dir, f'{name}.npy') if out_dir else None
-        self.parts = []         # in memory: copies of full chunks
+        self.parts = []         # in memory: the full chunks, each handed over whole
         self.written = 0        # on disk: rows after the header
         self._file = None
         if self.path:
@@ -122,10 +122,14 @@ class _Stream:
         n = int(self.ctl[C_COUNT])
         if n:
             if self._file is not None:
-                self._file.write(self.buf[:n].tobytes())
+                self._file.write(self.buf[:n].data)
                 self.written += n
             else:
-                self.parts.append(self.buf[:n].copy())
+                # the native side takes the chunk's address from ctl at every row, so a full
+                # chunk is kept as it is and a fresh one takes its place (no copy per row)
+                self.parts.append(self.buf[:n])
+                self.buf = np.empty(len(self.buf), dtype=self.dtype)
+                self.ctl[C_BUF] = self.buf.ctypes.data
             self.ctl[C_COUNT] = 0
 
     def finish(self):
@@ -142,6 +146,8 @@ class _Stream:
             self._file = None
         if self.path:
             return np.load(self.path, mmap_mode='r')
+        if len(self.parts) == 1:
+            return self.parts[0]
         return np.concatenate(self.parts) if self.parts else np.zeros(0, dtype=self.dtype)
 
 
