@@ -180,7 +180,12 @@ class Emulator:
             return False
         if self._semihosting is None:
             self._semihosting = semihosting.Semihosting(self.process)
-        return self._semihosting.call()
+        pc = self.machine.pc
+        if not self._semihosting.call():
+            return False
+        if self.machine.on_discon is not None:      # plugins: a host call
+            self.machine.on_discon(vcpu_layout.DISCON_HOSTCALL, pc, self.machine.pc)
+        return True
 
     def _run(self):
         m, p = self.machine, self.process

@@ -366,3 +366,71 @@ def test_plugins_survive_fork(qemu, tmp_path):
     q = subprocess.run([qemu, '-d', 'plugin', '-plugin', str(ref), str(GUEST / 'bin' / 'fork_pipe')],
                        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
     assert r.stderr.decode().count("bb's: ") == q.stderr.count("bb's: ") > 1
+
+
+def _discontinuities(path, cache_dir, jit, args=()):
+    """[(kind, from_pc, to_pc, last pc executed before it, first pc executed after it)]."""
+    events, last, pending = [], [None], []
+
+    def install(api, args):
+        def insn(vcpu, pc):
+            if pending:
+                events.append(pending.pop() + (pc,))
+            last[0] = pc
+
+        def trans(tb):
+            for i in range(api.tb_n_insns(tb)):
+                h = api.tb_get_insn(tb, i)
+                api.register_vcpu_insn_exec_cb(h, insn, api.CB_NO_REGS, api.insn_vaddr(h))
+
+        def discon(_id, vcpu, kind, from_pc, to_pc):
+            assert not pending
+            pending.append((kind, from_pc, to_pc, last[0]))
+        api.register_vcpu_tb_trans_cb(trans)
+        api.register_vcpu_discon_cb(api.DISCON_ALL, discon)
+    status, _emu = run(path, install, cache_dir, jit=jit, argv=[str(path), *args])
+    return status, events
+
+
+@pytest.mark.parametrize('jit', ['off', 'auto'])
+def test_discontinuity_callbacks_say_where_control_flow_left_and_went(jit, cache_dir):
+    from nbemu.runtime.plugin.api import PluginApi as A
+    path = GUEST / 'bin' / 'discon'
+    sym = _symbols(path)
+    status, events = _discontinuities(path, cache_dir, jit)
+    assert status == 0
+    faults = [e for e in events if e[0] == A.DISCON_EXCEPTION]
+    signals = [e for e in events if e[0] == A.DISCON_INTERRUPT]
+    assert len(faults) == 2 and len(signals) == 1 and len(events) == 3
+    for kind, from_pc, to_pc, last, after in events:
+        assert after == to_pc           # execution goes on where the callback said
+    for _k, from_pc, to_pc, last, _a in faults:
+        assert to_pc == sym['on_segv'] and from_pc == last      # the faulting store
+    _k, from_pc, to_pc, last, _a = signals[0]
+    assert to_pc == sym['on_usr1'] and from_pc == last + 4      # after the kill's svc
+
+
+def test_semihosting_calls_are_host_call_discontinuities(cache_dir, tmp_path):
+    from nbemu.runtime.plugin.api import PluginApi as A
+    status, events = _discontinuities(GUEST / 'bin' / 'semihost', cache_dir, 'off',
+                                      [str(tmp_path)])
+    assert status == 3
+    assert [e[0] for e in events] == [A.DISCON_HOSTCALL] * 23
+    for _k, from_pc, to_pc, last, after in events:
+        assert from_pc == last and to_pc == from_pc + 4 == after
+
+
+def test_traps_plugin_counts_discontinuities_per_vcpu(tmp_path):
+    log = tmp_path / 'log'
+    r = run_nbemu_cli(['--jit=off', '-plugin', str(ROOT / 'plugins' / 'traps.py'), '-d', 'plugin',
+                       '-D', str(log), str(GUEST / 'bin' / 'discon')])
+    assert r.returncode == 0 and r.stdout == b'faults 2, usr1 1\n'
+    assert log.read_text().splitlines() == ['vCPU | interrupts | exceptions | host calls',
+                                            '   0 |          1 |          2 |          0']
+
+
+def test_discontinuity_kinds_are_checked(cache_dir):
+    def install(api, args):
+        api.register_vcpu_discon_cb(8, lambda *a: None)
+    with pytest.raises(PluginError, match='discontinuity kinds 8'):
+        run(HELLO, install, cache_dir)

@@ -119,3 +119,6 @@ def new_state():
 def words(st):
     """The state record as a flat uint64 array (for Python-side register access)."""
     return st.view(np.uint64)
+
+# control-flow discontinuities reported to plugins (QEMU 11's qemu_plugin_discon_type)
+DISCON_INTERRUPT, DISCON_EXCEPTION, DISCON_HOSTCALL = 1, 2, 4

@@ -75,6 +75,9 @@ class Machine:
         # state) when a thread exits while others live (linux/threads.py calls them)
         self.on_vcpu_init = None
         self.on_vcpu_exit = None
+        # on_discon(kind, from_pc, to_pc) when a signal handler is entered or a semihosting call
+        # is done (plugins' discontinuity callbacks; kinds as plugin.api.DISCON_*)
+        self.on_discon = None
         # > 0: return EXIT_BUDGET after that many TBs, so that the Linux layer looks for host
         # signals to forward even while the guest runs without syscalls
         self.poll_budget = 0

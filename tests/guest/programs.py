@@ -126,6 +126,8 @@ PROGRAMS = [
     # SIGALRM from setitimer, alarm and timer_create to a handler; EINTR and SA_RESTART of
     # pause, nanosleep, read, poll; poll and select on a pipe; then a default SIGALRM kills it
     _p("alarm", exit_status=128 + 14, signal=14),
+    # two handled SIGSEGVs (siglongjmp out) and a self-sent SIGUSR1: plugin discontinuities
+    _p("discon"),
     # Arm semihosting (HLT #0xF000): console output on stderr, files, errno, exit status 3
     _p("semihost", args=[TMPDIR_PLACEHOLDER], exit_status=3, stderr="console: WRITE0\n!\n"),
     # eventfd2 (counter, semaphore, EAGAIN, EINVAL) and epoll on eventfds and pipes: errnos,

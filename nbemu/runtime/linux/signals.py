@@ -21,6 +21,7 @@ import time
 
 from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
+from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_INTERRUPT
 from ..memory import GuestFault
 from . import abi
 from .hostsig import Interrupted
@@ -159,10 +160,14 @@ class Signals:
             if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
                 return
             self.die(sig)
+        from_pc = int(self.p.regs[_PC])
         if not self.setup_frame(sig, act, info, fault_addr):
             # could not write the frame: the guest gets a forced SIGSEGV
             self.actions[abi.SIGSEGV].handler = abi.SIG_DFL
             self.die(abi.SIGSEGV)
+        if self.p.machine.on_discon is not None:    # plugins: exception (a fault) or interrupt
+            self.p.machine.on_discon(DISCON_EXCEPTION if forced else DISCON_INTERRUPT, from_pc,
+                                     int(self.p.regs[_PC]))
 
     def fault(self, reason):
         """A synchronous fault exit from Machine.run(). Delivers or raises GuestExit."""

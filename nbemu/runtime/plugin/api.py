@@ -11,6 +11,7 @@ import struct
 import numpy as np
 
 from nbemu.core import cbtable, cpu
+from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_HOSTCALL, DISCON_INTERRUPT
 from nbemu.core.memdefs import GuestFault
 from nbemu.gen.disas import disas_word
 
@@ -20,6 +21,7 @@ from .scoreboard import Scoreboard, U64Entry
 # QEMU's enums
 CB_NO_REGS, CB_R_REGS, CB_RW_REGS = 0, 1, 2
 MEM_R, MEM_W, MEM_RW = 1, 2, 3
+DISCON_ALL = DISCON_INTERRUPT | DISCON_EXCEPTION | DISCON_HOSTCALL
 INLINE_ADD_U64, INLINE_STORE_U64 = 0, 1
 (COND_NEVER, COND_ALWAYS, COND_EQ, COND_NE, COND_LT, COND_LE, COND_GT,
  COND_GE) = range(8)
@@ -68,6 +70,9 @@ class PluginApi:
     INLINE_ADD_U64, INLINE_STORE_U64 = INLINE_ADD_U64, INLINE_STORE_U64
     COND_NEVER, COND_ALWAYS, COND_EQ, COND_NE = COND_NEVER, COND_ALWAYS, COND_EQ, COND_NE
     COND_LT, COND_LE, COND_GT, COND_GE = COND_LT, COND_LE, COND_GT, COND_GE
+    DISCON_INTERRUPT, DISCON_EXCEPTION, DISCON_HOSTCALL = \
+        DISCON_INTERRUPT, DISCON_EXCEPTION, DISCON_HOSTCALL
+    DISCON_ALL = DISCON_ALL
 
     def __init__(self, manager, plugin):
         self._m = manager
@@ -119,6 +124,20 @@ class PluginApi:
 
     def register_flush_cb(self, cb):
         self._p.flush.append(cb)
+
+    def register_vcpu_discon_cb(self, kinds, cb):
+        """cb(id, vcpu_index, kind, from_pc, to_pc) when the guest's control flow leaves the
+        program's order (QEMU 11's discontinuity callback), for the kinds in the mask `kinds`.
+        In a Linux process: DISCON_EXCEPTION when a fault's signal (SIGSEGV, SIGBUS, SIGILL,
+        SIGTRAP...) enters its handler, from the faulting pc; DISCON_INTERRUPT when any other
+        signal enters its handler, from the pc the thread would have run next; DISCON_HOSTCALL
+        for a semihosting call, from the HLT to the instruction after it. to_pc is where
+        execution goes on."""
+        if not isinstance(kinds, int) or not kinds & DISCON_ALL or kinds & ~DISCON_ALL:
+            raise PluginUsageError(f'discontinuity kinds {kinds!r}: a mask of DISCON_INTERRUPT, '
+                             f'DISCON_EXCEPTION and DISCON_HOSTCALL')
+        self._p.discon.append((kinds, cb))
+        self._m.machine.on_discon = self._m.discontinuity
 
     def register_vcpu_syscall_cb(self, cb):
         self._p.syscall.append(cb)

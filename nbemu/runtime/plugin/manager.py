@@ -46,6 +46,7 @@ class Plugin:
         self.syscall = []
         self.syscall_ret = []
         self.syscall_filter = []
+        self.discon = []            # (kind mask, cb)
 
 
 class PluginArgs(dict):
@@ -180,6 +181,13 @@ class PluginManager:
         except Exception as e:
             raise PluginError(f"plugin '{plugin.name}': callback {getattr(cb, '__name__', cb)} "
                               f"raised {type(e).__name__}: {e} ({where(e)})") from None
+
+    def discontinuity(self, kind, from_pc, to_pc):
+        index = self.current_index()
+        for p in list(self.plugins):
+            for kinds, cb in list(p.discon):
+                if kinds & kind:
+                    self._call(p, cb, p.id, index, kind, from_pc, to_pc)
 
     def _pyobj(self, row):
         box = self.table.pyobj.get(row)
