@@ -13,7 +13,7 @@ import struct
 import time
 
 from . import abi
-from .hostsig import Interrupted
+from .hostsig import Interrupted, first_deadline
 from .signals import UNBLOCKABLE, with_temporary_mask
 from .table import syscall
 
@@ -31,20 +31,23 @@ def _timeout_ms(p, tmo):
 
 
 def _write_left(p, tmo, deadline):
-    # Linux writes the time left back into the timespec (glibc's select depends on it)
+    # Linux writes the time left back into the timespec (glibc's select depends on it), and
+    # so a restart after an ignored signal goes on with what is left
+    deadline = None if deadline is None else first_deadline(p, deadline)
     if tmo and deadline is not None:
         p.mem.write(tmo, abi.pack_timespec(max(0, int((deadline - time.monotonic()) * 1e9))))
 
 
-def wait_with_mask(p, poller, timeout_ms, sigmask_addr, sigsetsize):
-    """poll() with hostsig's pipe, under the guest's sigmask argument if there is one."""
+def wait_with_mask(p, poller, timeout_ms, sigmask_addr, sigsetsize, code=None):
+    """poll() with hostsig's pipe, under the guest's sigmask argument if there is one. A signal
+    ends it with -ERESTARTNOHAND (poll, select: EINTR after a handler), or code."""
+    def wait():
+        return p.hostsig.wait(poller, timeout_ms, restartable=False, code=code)
     if not sigmask_addr:
-        return p.hostsig.wait(poller, timeout_ms, restartable=False)
+        return wait()
     if sigsetsize != abi.SIGSET_SIZE:
         raise OSError(errno.EINVAL, 'bad sigset size')
-    mask = p.mem.u64(sigmask_addr) & ~UNBLOCKABLE
-    return with_temporary_mask(p, mask, lambda: p.hostsig.wait(poller, timeout_ms,
-                                                               restartable=False))
+    return with_temporary_mask(p, p.mem.u64(sigmask_addr) & ~UNBLOCKABLE, wait)
 
 
 @syscall('ppoll', 'pdppu')

@@ -99,7 +99,11 @@ class Thread:
         self.pending = {}           # signals sent to this thread (tgkill) not yet delivered
         self.wait = None            # a Wait while blocked
         self.slice_start = 0        # its icount when it last got the host
-        self.retry = None           # (pc of the svc, deadline) of a syscall being retried
+        self.retry = None           # (pc after the svc, deadline) of a syscall being retried
+        # signal handling (signals.py): (-ERESTART* code, x0 at entry) of a syscall a signal
+        # interrupted, until the delivery settles it; what restart_syscall runs
+        self.restart = None
+        self.restart_block = None
 
     @property
     def icount(self):
@@ -349,9 +353,13 @@ class Threads:
         self.current.slice_start = -QUANTUM     # the turn passes at the next schedule()
 
     def signal_thread(self, t, sig, info):
-        """tgkill/tkill to another thread of this process."""
+        """tgkill/tkill to another thread of this process (a legacy signal pending for it
+        already is not queued again; an ignored one that it does not block is dropped)."""
+        blocked = t.sigmask & (1 << (sig - 1))
+        if sig in t.pending or (self.p.signals.ignored(sig) and not blocked):
+            return
         t.pending[sig] = info
-        if t.wait is not None and not t.sigmask & (1 << (sig - 1)):
+        if t.wait is not None and not blocked:
             self._resume(t, t.wait.on_signal())
 
     def schedule(self, force=False):
@@ -405,15 +413,12 @@ class Threads:
         self._poll_retries(True)
 
     def _interrupt_by_signals(self):
-        """A pending signal that some blocked thread does not block ends its wait (EINTR)."""
-        s, cur = self.p.signals, self.current
-        # s.pending: the process's signals and the running thread's own (cur.pending)
-        shared = {sig for sig, info in s.pending.items() if cur.pending.get(sig) is not info}
+        """A pending signal that a blocked thread would take ends its wait (Wait.on_signal):
+        its own, or a process-directed one it does not block and that was not aimed at
+        another thread that does not block it either (Signals.takes)."""
+        s = self.p.signals
         for t in self.all:
-            if t.wait is None:
-                continue
-            mask = s.mask if t is cur else t.sigmask    # the running thread's is in Signals
-            if any(not mask & (1 << (sig - 1)) for sig in shared | set(t.pending)):
+            if t.wait is not None and s.thread_has_signal(t):
                 self._resume(t, t.wait.on_signal())
                 return True
         return False
