@@ -11,7 +11,8 @@ Forwarding uses `signal.set_wakeup_fd`: the C-level handler writes the signal nu
 non-blocking pipe the moment the signal arrives, whichever host thread takes it. The emulator
 reads the pipe at safe points (after each exit from the execution loop, which then returns at
 least every POLL_BUDGET TBs) and blocking syscalls wait on it beside their own fds, so a guest
-blocked in nanosleep, pause, read or wait4 is interrupted (EINTR, or a restart for SA_RESTART).
+blocked in nanosleep, pause, read or wait4 is interrupted (Interrupted: EINTR, or a restart
+under SA_RESTART, as signals.py's deliver_pending decides by Linux's rules).
 The Python-level handler does nothing: the pipe is the one source of truth, so there is no race
 between a handler running at an arbitrary bytecode and the emulator's own state.
 """

@@ -1,7 +1,8 @@
 """I/O multiplexing: ppoll and pselect6 (arm64 has no poll or select syscall; glibc's poll,
 select and pause call these). Guest fds map to their host fds and the host's poll does the
-waiting, beside hostsig's pipe, so a handled signal ends the wait with EINTR. A sigmask
-argument replaces the guest's mask for the wait, as sigsuspend does.
+waiting, beside hostsig's pipe, so a handled signal ends the wait with EINTR (-ERESTARTNOHAND:
+never restarted after a handler, SA_RESTART or not). A sigmask argument replaces the guest's
+mask for the wait, as sigsuspend does, also while a thread waits for its retry.
 
 Layouts (arm64 uapi): struct pollfd {int fd; short events, revents} (8 bytes; the POLL* bits
 are the generic ones the host shares); fd_set is 1024 bits in 64-bit words; pselect6's sixth

@@ -7,6 +7,21 @@ to the handler the guest installed; if there is none, or the signal is blocked o
 guest dies (like Linux's force_sig_fault). Signals the guest sends itself (kill, tgkill, raise,
 abort) and SIGPIPE are queued and delivered when the syscall returns, if not blocked.
 
+Pending signals: `pending` holds the process's signals and the running thread's own (the same
+objects as in its Thread.pending; threads.py moves them on a switch). A process-directed signal
+(kill, a timer, another process) is aimed as Linux's complete_signal does: at the main thread if
+it does not block it, else at the first thread that does not; it is kept for that thread while
+it lives and does not block it, and one blocked by every thread waits for the first thread that
+unblocks it. sigpending shows the thread's own and the process's signals that it blocks.
+
+Interrupted syscalls follow arch/arm64/kernel/signal.c's do_signal: a blocking call that sees a
+signal ends with -ERESTARTSYS, -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK (hostsig.Interrupted;
+the thread's `restart` keeps the code and x0), and deliver_pending, before the thread's next
+instruction, makes it EINTR or runs the svc again after a handler (ERESTARTSYS under
+SA_RESTART), or runs it again when no handler runs (RESTARTBLOCK as restart_syscall, going on
+with the time left, Thread.restart_block). A temporary mask (sigsuspend, ppoll, pselect6) is
+Linux's saved_sigmask: the frame records the old one, else it is restored after the delivery.
+
 The frame follows arch/arm64/kernel/signal.c: siginfo (128 bytes) then ucontext (uc_mcontext with
 x0-x30, sp, pc, pstate and an fpsimd_context record in __reserved), with a frame record {fp, lr}
 above it; x0 = signo, x1 = &info, x2 = &uc (SA_SIGINFO only), x29 = &frame record, x30 = SA_RESTORER's address or a

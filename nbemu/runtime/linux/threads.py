@@ -15,7 +15,9 @@ time or the host, so the same input gives the same interleaving (under --jit=off
 --jit-sync; background compiles change how many TBs a budget spans). A blocking call does not
 block the host: a futex wait or a sleep marks the thread blocked (a Wait) and another one
 runs; when every thread is blocked, the host sleeps on the signal pipe until the earliest
-deadline. A deliverable signal ends a thread's wait with EINTR.
+deadline. A signal the thread would take (Signals.takes: its own, or a process-directed one
+aimed at it or at no thread) ends its wait: a futex wait with -ERESTARTSYS (restarted under
+SA_RESTART) or -ERESTART_RESTARTBLOCK when timed, settled by Signals.deliver_pending.
 
 The exclusive monitor needs nothing across vCPUs: STXR succeeds only if memory still holds
 the value LDXR saw (as QEMU does it), and the monitor is per vCPU and survives a switch, so a
@@ -28,7 +30,9 @@ its own state; what it would need is here already separated per thread (state, T
 A host call that would block (a read of an empty pipe, poll, nanosleep, wait4: everything
 that waits in HostSignals.wait) raises WouldBlock while there are other threads; the syscall
 dispatch puts the pc back on the svc and the thread waits for its poller's fds, its deadline
-or a signal, then runs the svc again (the deadline of the first try is kept).
+or a signal, then runs the svc again (the deadline of the first try is kept). Nothing is
+delivered before that svc ran again, so a signal that ended the wait interrupts the call by
+its own rules, and a temporary signal mask (sigsuspend, ppoll) stays in force meanwhile.
 
 Limits: futexes are keyed by guest address, so a FUTEX_WAIT on MAP_SHARED memory is not woken
 by another (forked) process. When several threads wait on host fds at once, the idle host

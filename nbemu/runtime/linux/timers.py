@@ -7,7 +7,8 @@ ids pass through unchanged), so expiry is the host kernel's, timers survive exec
 in a fork child exactly as Linux has it. The signal they raise reaches the guest through
 hostsig (forwarded while the guest handles it; a default SIGALRM kills the emulator by the
 kernel, with the status Linux gives). Sleeps wait on hostsig's pipe, so a handled signal ends
-them with EINTR and the time left, as Linux's nanosleep does.
+them with EINTR and the time left, as Linux's nanosleep does (SA_RESTART or not), and a signal
+that runs no handler lets them go on to the same end (restart_syscall).
 """
 import ctypes
 import errno
