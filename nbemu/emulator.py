@@ -218,7 +218,9 @@ class Emulator:
                 threads.schedule(syscall=r == vcpu_layout.EXIT_SYSCALL)
                 if hostsig.active:
                     hostsig.drain()
-                if sig.pending:
+                # a syscall a signal interrupted is settled even if no signal is left for
+                # this thread (another took it): then it runs again, as on Linux
+                if sig.pending or threads.current.restart is not None:
                     sig.deliver_pending()
                 if sig.saved_mask is not None:
                     sig.restore_saved_mask()

@@ -165,6 +165,16 @@ PROGRAMS = [
     # blocking read/poll/nanosleep in one thread while others run, tgkill to a thread in a
     # condition wait, fork with two threads (the child has one), sched_getaffinity
     _p("thread_block"),
+    # Linux's syscall restart rules under a SIGALRM handler with and without SA_RESTART: read,
+    # recv, accept, wait4, FUTEX_WAIT restarted (-ERESTARTSYS) or EINTR; futex with a timeout,
+    # nanosleep, clock_nanosleep, poll, ppoll, select, epoll_wait always EINTR; the temporary
+    # masks of sigsuspend, ppoll and pselect in the handler and restored after it
+    _p("sig_restart"),
+    # process-directed signals (kill) go to the main thread or the one thread not blocking
+    # them, or stay pending for the process until a thread unblocks them; pthread_kill and
+    # raise to one thread; sigpending per thread; sigsuspend and sigtimedwait with a timeout
+    # while other threads run
+    _p("sig_threads"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -10,7 +10,7 @@ header packs it only for x86-64), 12 bytes packed on an x86-64 host. The EPOLL* 
 generic ones both share.
 
 A wait polls the epoll fd (readable while events are ready) beside hostsig's pipe, so a handled
-signal ends it with EINTR (epoll_wait is never restarted, -ERESTARTNOHAND), then collects with a
+signal ends it with EINTR (Linux's ep_poll: plain EINTR, never restarted), then collects with a
 zero-timeout host epoll_wait.
 """
 import ctypes
@@ -78,7 +78,7 @@ def _epoll_wait(p, epfd, events, maxevents, timeout_ms, sigmask, sigsetsize):
         left = None if deadline is None else max(0.0, (deadline - time.monotonic()) * 1000)
         poller = select.poll()
         poller.register(ep.host, select.POLLIN)
-        if not wait_with_mask(p, poller, left, sigmask, sigsetsize):
+        if not wait_with_mask(p, poller, left, sigmask, sigsetsize, code=errno.EINTR):
             ready = _collect(ep.host, n)        # the timeout ran out: a last look
             break
     if ready:

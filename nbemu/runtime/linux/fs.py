@@ -275,7 +275,7 @@ def _writev_from(p, host, vs, offset=None):
     except BrokenPipeError:
         if total:
             return total
-        p.signals.queue(abi.SIGPIPE, code=abi.SI_USER)
+        p.signals.queue(abi.SIGPIPE, code=abi.SI_USER, private=True)
         raise
     except OSError:
         if total:

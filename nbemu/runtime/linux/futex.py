@@ -5,6 +5,7 @@ import struct
 import time
 
 from . import abi
+from .hostsig import ERESTART_RESTARTBLOCK, ERESTARTSYS
 from .table import NORETURN, syscall
 from .threads import Wait
 
@@ -82,13 +83,7 @@ def sys_futex(p, uaddr, op, val, timeout, uaddr2, val3):
             return -errno.EINVAL
         if uaddr & 3:
             return -errno.EINVAL
-        deadline = _deadline(p, op, cmd, timeout)
-        if _get(p, uaddr) != val:
-            return -errno.EAGAIN
-        if deadline is not None and deadline <= time.monotonic_ns():
-            return -errno.ETIMEDOUT
-        th.block(Wait(uaddr, bitset, deadline))
-        return NORETURN         # x0 is set when the wait ends
+        return _wait(p, uaddr, val, bitset, _deadline(p, op, cmd, timeout))
     if cmd in (FUTEX_WAKE, FUTEX_WAKE_BITSET):
         bitset = val3 & M32 if cmd == FUTEX_WAKE_BITSET else M32
         if not bitset:
@@ -105,6 +100,28 @@ def sys_futex(p, uaddr, op, val, timeout, uaddr2, val3):
         return _wake_op(p, uaddr, _s32(val), _s32(timeout), uaddr2, val3 & M32)
     p.log_unimp(f'futex op {op}')
     return -errno.ENOSYS
+
+
+def _wait(p, uaddr, val, bitset, deadline):
+    if _get(p, uaddr) != val:
+        return -errno.EAGAIN
+    if deadline is not None and deadline <= time.monotonic_ns():
+        return -errno.ETIMEDOUT
+    t = p.threads.current
+
+    def on_signal():
+        # Linux's futex_wait: -ERESTARTSYS without a timeout (restarted under SA_RESTART);
+        # with one -ERESTART_RESTARTBLOCK (EINTR after any handler; with none, restart_syscall
+        # waits again until the same deadline, futex_wait_restart)
+        if deadline is None:
+            t.restart = (ERESTARTSYS, uaddr)
+            return -ERESTARTSYS
+        t.restart = (ERESTART_RESTARTBLOCK, uaddr)
+        t.restart_block = lambda: _wait(p, uaddr, val, bitset, deadline)
+        return -ERESTART_RESTARTBLOCK
+
+    p.threads.block(Wait(uaddr, bitset, deadline, on_signal=on_signal))
+    return NORETURN         # x0 is set when the wait ends
 
 
 @syscall('exit', 'd', ret='n')

@@ -11,7 +11,8 @@ Forwarding uses `signal.set_wakeup_fd`: the C-level handler writes the signal nu
 non-blocking pipe the moment the signal arrives, whichever host thread takes it. The emulator
 reads the pipe at safe points (after each exit from the execution loop, which then returns at
 least every POLL_BUDGET TBs) and blocking syscalls wait on it beside their own fds, so a guest
-blocked in nanosleep, pause, read or wait4 is interrupted (EINTR, or a restart for SA_RESTART).
+blocked in nanosleep, pause, read or wait4 is interrupted (Interrupted: EINTR, or a restart
+under SA_RESTART, as signals.py's deliver_pending decides by Linux's rules).
 The Python-level handler does nothing: the pipe is the one source of truth, so there is no race
 between a handler running at an arbitrary bytecode and the emulator's own state.
 """
@@ -22,9 +23,11 @@ import signal as _hs
 import struct
 import time
 
+from nbemu.core.cpu import OFF_PC
 from .. import helper_process
 from . import abi
 
+_PC = OFF_PC // 8
 POLL_BUDGET = 1 << 16       # TBs between two looks at the pipe while signals are forwarded
 
 # raised by the emulator's own faults (delivered from machine exits) or uncatchable
@@ -35,14 +38,33 @@ HOST_RESERVED = {32, 33}
 CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_TRAPPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 4, 5, 6
 
 
-class Interrupted(Exception):
-    """A blocking syscall saw a deliverable guest signal. restartable: Linux's -ERESTARTSYS
-    (restarted after a SA_RESTART handler); otherwise -ERESTARTNOHAND (EINTR whenever a handler
-    runs): pause, sigsuspend, poll, select, nanosleep."""
+# the kernel's internal "interrupted" returns (include/linux/errno.h): what the signal delivery
+# after the syscall makes of them is Signals.deliver_pending's (Linux's arm64 do_signal)
+ERESTARTSYS, ERESTARTNOINTR, ERESTARTNOHAND, ERESTART_RESTARTBLOCK = 512, 513, 514, 516
 
-    def __init__(self, restartable):
+
+class Interrupted(Exception):
+    """A blocking syscall saw a deliverable guest signal. code: -ERESTARTSYS (restartable:
+    restarted after a SA_RESTART handler, EINTR after another; read, write, wait4, accept,
+    recv), -ERESTARTNOHAND (EINTR whenever a handler runs: pause, sigsuspend, poll, select),
+    -ERESTART_RESTARTBLOCK (nanosleep: EINTR after a handler, else restart_syscall goes on
+    with the time left) or plain EINTR (epoll waits, sigtimedwait). With no handler run (the
+    signal was ignored, or another thread took it) every ERESTART* call is restarted."""
+
+    def __init__(self, restartable=True, code=None):
         super().__init__('interrupted')
-        self.restartable = restartable
+        self.code = code if code is not None else (ERESTARTSYS if restartable else
+                                                   ERESTARTNOHAND)
+
+
+def first_deadline(p, deadline):
+    """The time.monotonic() deadline of the running syscall: a svc retried after WouldBlock
+    keeps its first try's (threads.Threads.before_blocking), so a retry never stretches it."""
+    t = p.threads.current
+    retry = getattr(t, 'retry', None)
+    if retry is not None and retry[1] is not None and retry[0] == int(p.regs[_PC]):
+        return retry[1] / 1e9
+    return deadline
 
 
 def _noop(signum, frame):
@@ -149,16 +171,14 @@ class HostSignals:
             info = _siginfo(sig, abi.SI_KERNEL)
         else:
             info = _siginfo(sig, abi.SI_USER)
-        if s.ignored(sig) and not s.mask & (1 << (sig - 1)):
-            return          # Linux drops an ignored signal that is not blocked
-        s.pending.setdefault(sig, info)
+        s.post_shared(sig, info)    # to the process: its threads' masks pick the taker
 
-    def wait(self, poller=None, timeout_ms=None, restartable=True, interrupt=True):
+    def wait(self, poller=None, timeout_ms=None, restartable=True, interrupt=True, code=None):
         """Block until one of poller's fds is ready, timeout_ms passes or a deliverable guest
-        signal arrives (then raise Interrupted, or return [] if not interrupt). Returns
-        poll()'s list (without our pipe)."""
+        signal arrives (then raise Interrupted(restartable, code), or return [] if not
+        interrupt). Returns poll()'s list (without our pipe)."""
         if interrupt:
-            self.check(restartable)
+            self.check(restartable, code)
         if self.p.threads.multi:    # other threads run meanwhile: may raise WouldBlock
             timeout_ms = self.p.threads.before_blocking(poller, timeout_ms, interrupt)
         if poller is None:
@@ -175,7 +195,7 @@ class HostSignals:
                     if not interrupt:
                         return []       # the caller looks again (wait4: SIGCHLD came)
                     if self.p.signals.deliverable():
-                        raise Interrupted(restartable)
+                        raise Interrupted(restartable, code)
                     res = [x for x in res if x[0] != self.r]
                     if not res and (deadline is None or time.monotonic() < deadline):
                         continue    # a signal the guest ignores or blocks: keep waiting
@@ -184,11 +204,11 @@ class HostSignals:
             if self.r is not None:
                 poller.unregister(self.r)
 
-    def check(self, restartable=True):
+    def check(self, restartable=True, code=None):
         """Raise Interrupted if a deliverable signal is already pending (before blocking)."""
         self.drain()
         if self.p.signals.deliverable():
-            raise Interrupted(restartable)
+            raise Interrupted(restartable, code)
 
     def close(self):
         """Give the host process back its own signal handling (an embedded emulator ends but

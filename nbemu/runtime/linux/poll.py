@@ -1,7 +1,8 @@
 """I/O multiplexing: ppoll and pselect6 (arm64 has no poll or select syscall; glibc's poll,
 select and pause call these). Guest fds map to their host fds and the host's poll does the
-waiting, beside hostsig's pipe, so a handled signal ends the wait with EINTR. A sigmask
-argument replaces the guest's mask for the wait, as sigsuspend does.
+waiting, beside hostsig's pipe, so a handled signal ends the wait with EINTR (-ERESTARTNOHAND:
+never restarted after a handler, SA_RESTART or not). A sigmask argument replaces the guest's
+mask for the wait, as sigsuspend does, also while a thread waits for its retry.
 
 Layouts (arm64 uapi): struct pollfd {int fd; short events, revents} (8 bytes; the POLL* bits
 are the generic ones the host shares); fd_set is 1024 bits in 64-bit words; pselect6's sixth
@@ -13,7 +14,7 @@ import struct
 import time
 
 from . import abi
-from .hostsig import Interrupted
+from .hostsig import Interrupted, first_deadline
 from .signals import UNBLOCKABLE, with_temporary_mask
 from .table import syscall
 
@@ -31,20 +32,23 @@ def _timeout_ms(p, tmo):
 
 
 def _write_left(p, tmo, deadline):
-    # Linux writes the time left back into the timespec (glibc's select depends on it)
+    # Linux writes the time left back into the timespec (glibc's select depends on it), and
+    # so a restart after an ignored signal goes on with what is left
+    deadline = None if deadline is None else first_deadline(p, deadline)
     if tmo and deadline is not None:
         p.mem.write(tmo, abi.pack_timespec(max(0, int((deadline - time.monotonic()) * 1e9))))
 
 
-def wait_with_mask(p, poller, timeout_ms, sigmask_addr, sigsetsize):
-    """poll() with hostsig's pipe, under the guest's sigmask argument if there is one."""
+def wait_with_mask(p, poller, timeout_ms, sigmask_addr, sigsetsize, code=None):
+    """poll() with hostsig's pipe, under the guest's sigmask argument if there is one. A signal
+    ends it with -ERESTARTNOHAND (poll, select: EINTR after a handler), or code."""
+    def wait():
+        return p.hostsig.wait(poller, timeout_ms, restartable=False, code=code)
     if not sigmask_addr:
-        return p.hostsig.wait(poller, timeout_ms, restartable=False)
+        return wait()
     if sigsetsize != abi.SIGSET_SIZE:
         raise OSError(errno.EINVAL, 'bad sigset size')
-    mask = p.mem.u64(sigmask_addr) & ~UNBLOCKABLE
-    return with_temporary_mask(p, mask, lambda: p.hostsig.wait(poller, timeout_ms,
-                                                               restartable=False))
+    return with_temporary_mask(p, p.mem.u64(sigmask_addr) & ~UNBLOCKABLE, wait)
 
 
 @syscall('ppoll', 'pdppu')

@@ -7,6 +7,21 @@ to the handler the guest installed; if there is none, or the signal is blocked o
 guest dies (like Linux's force_sig_fault). Signals the guest sends itself (kill, tgkill, raise,
 abort) and SIGPIPE are queued and delivered when the syscall returns, if not blocked.
 
+Pending signals: `pending` holds the process's signals and the running thread's own (the same
+objects as in its Thread.pending; threads.py moves them on a switch). A process-directed signal
+(kill, a timer, another process) is aimed as Linux's complete_signal does: at the main thread if
+it does not block it, else at the first thread that does not; it is kept for that thread while
+it lives and does not block it, and one blocked by every thread waits for the first thread that
+unblocks it. sigpending shows the thread's own and the process's signals that it blocks.
+
+Interrupted syscalls follow arch/arm64/kernel/signal.c's do_signal: a blocking call that sees a
+signal ends with -ERESTARTSYS, -ERESTARTNOHAND or -ERESTART_RESTARTBLOCK (hostsig.Interrupted;
+the thread's `restart` keeps the code and x0), and deliver_pending, before the thread's next
+instruction, makes it EINTR or runs the svc again after a handler (ERESTARTSYS under
+SA_RESTART), or runs it again when no handler runs (RESTARTBLOCK as restart_syscall, going on
+with the time left, Thread.restart_block). A temporary mask (sigsuspend, ppoll, pselect6) is
+Linux's saved_sigmask: the frame records the old one, else it is restored after the delivery.
+
 The frame follows arch/arm64/kernel/signal.c: siginfo (128 bytes) then ucontext (uc_mcontext with
 x0-x30, sp, pc, pstate and an fpsimd_context record in __reserved), with a frame record {fp, lr}
 above it; x0 = signo, x1 = &info, x2 = &uc (SA_SIGINFO only), x29 = &frame record, x30 = SA_RESTORER's address or a
@@ -24,13 +39,15 @@ from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL,
 from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_INTERRUPT
 from ..memory import GuestFault
 from . import abi
-from .hostsig import Interrupted
+from .hostsig import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, \
+    Interrupted, first_deadline
 from .table import NORETURN, syscall
 
 _X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
 _FPSR, _FPCR, _V = OFF_FPSR // 8, OFF_FPCR // 8, OFF_V // 8
 M64 = 2**64 - 1
 ALL_SIGS = (1 << 64) - 1
+RESTART_SYSCALL = 128       # __NR_restart_syscall
 UNBLOCKABLE = (1 << (abi.SIGKILL - 1)) | (1 << (abi.SIGSTOP - 1))
 
 # the sigreturn trampoline: mov x8, #139 ; svc #0
@@ -106,47 +123,171 @@ class Signals:
         # the mask the next signal frame records (and rt_sigreturn restores) instead of the
         # current one: sigsuspend, ppoll and pselect6 run with a temporary mask
         self.saved_mask = None
+        # process-directed pending signal -> tid of the thread Linux's complete_signal aimed it
+        # at (the main thread if it does not block it, else the first other that does not)
+        self.target = {}
         self.stderr = sys.stderr      # flushed before the emulator writes its own messages
 
     # ----- queueing and delivery -----
-    def queue(self, sig, code=abi.SI_USER, pid=None, uid=None):
+    def queue(self, sig, code=abi.SI_USER, pid=None, uid=None, private=False):
+        """A signal for the process (kill), or for the running thread only (private: SIGPIPE,
+        tkill to itself)."""
         info = siginfo(sig, code, pid=os.getpid() if pid is None else pid,
                        uid=os.getuid() if uid is None else uid)
+        if private:
+            self.post_private(sig, info)
+        else:
+            self.post_shared(sig, info)
+
+    def post_shared(self, sig, info):
+        """Linux's __send_signal to the thread group: a legacy signal already pending is not
+        queued again, and complete_signal picks the thread that will take it."""
+        if self.ignored(sig) and not self._blocked_by_all(sig):
+            return          # Linux drops an ignored signal at once unless it is blocked
+        if sig in self.pending and self._private(sig) is None:
+            return
         self.pending.setdefault(sig, info)
+        self._aim(sig)
+
+    def post_private(self, sig, info):
+        """A signal for the running thread alone (tgkill to itself)."""
+        cur = self.p.threads.current
+        if self.ignored(sig) and not self.mask & bit(sig):
+            return
+        if self._private(sig) is not None:
+            return          # already pending for this thread
+        cur.pending[sig] = info
+        self.pending[sig] = info
+
+    def _private(self, sig):
+        # s.pending holds the process's signals and the running thread's own: these are the
+        # objects also in its Thread.pending
+        info = self.pending.get(sig)
+        own = self.p.threads.current.pending.get(sig)
+        return info if info is not None and own is info else None
+
+    def _mask_of(self, t):
+        return self.mask if t is self.p.threads.current else t.sigmask
+
+    def _blocked_by_all(self, sig):
+        return all(self._mask_of(t) & bit(sig) for t in self.p.threads.all)
+
+    def _aim(self, sig):
+        for t in self.p.threads.all:        # creation order: the main thread first
+            if not self._mask_of(t) & bit(sig):
+                self.target[sig] = t.tid
+                return
+        self.target.pop(sig, None)  # blocked by every thread: the first to unblock it takes it
+
+    def kept_for_other(self, sig, t):
+        """Process-directed sig is kept for another thread: the one it was aimed at, while that
+        thread lives and does not block it."""
+        tid = self.target.get(sig)
+        if tid is None or tid == t.tid:
+            return False
+        other = self.p.threads.by_tid(tid)
+        return other is not None and not self._mask_of(other) & bit(sig)
+
+    def takes(self, t, sig):
+        """Thread t would take pending sig now: t's own, or a process-directed one it does not
+        block and that is not kept for another thread."""
+        if self._mask_of(t) & bit(sig):
+            return False
+        if t is self.p.threads.current:
+            return sig in self.pending and (self._private(sig) is not None or
+                                            not self.kept_for_other(sig, t))
+        if sig in t.pending:            # a thread not running: its own, exactly
+            return True
+        return sig in self.pending and self._private(sig) is None and \
+            not self.kept_for_other(sig, t)
+
+    def thread_has_signal(self, t):
+        """Some pending signal would end thread t's wait (Threads._interrupt_by_signals)."""
+        return any(self.takes(t, sig) for sig in set(self.pending) | set(t.pending))
+
+    def pending_set(self):
+        """sigpending: the running thread's own pending signals and the process's."""
+        v = 0
+        for sig in self.pending:
+            v |= bit(sig)
+        return v
 
     def deliverable(self):
-        return [s for s in sorted(self.pending) if not self.mask & bit(s)]
+        """The pending signals the running thread takes, lowest first."""
+        cur = self.p.threads.current
+        return [s for s in sorted(self.pending) if not self.mask & bit(s) and
+                (self._private(s) is not None or not self.kept_for_other(s, cur))]
 
     def ignored(self, sig):
         h = self.actions[sig].handler
         return h == abi.SIG_IGN or (h == abi.SIG_DFL and sig in abi.IGNORE_SIGNALS)
 
-    def restarts(self):
-        """The signal about to be delivered has a SA_RESTART handler (a -ERESTARTSYS syscall
-        is then re-executed after it, as Linux does)."""
-        ready = self.deliverable()
-        if not ready:
-            return False
-        act = self.actions[ready[0]]
-        return act.handler not in (abi.SIG_DFL, abi.SIG_IGN) and bool(act.flags & abi.SA_RESTART)
+    # ----- the end of an interrupted syscall (Linux's arm64 do_signal) -----
+    def interrupted(self, code, x0):
+        """The running thread's syscall ended with -code (an ERESTART* or EINTR): what the
+        guest sees is decided when the signal is delivered (deliver_pending), as Linux does.
+        x0: its first argument, for a restart."""
+        if code == errno.EINTR:
+            return -errno.EINTR
+        self.p.threads.current.restart = (code, x0)
+        return -code
+
+    def _mid_retry(self):
+        # a svc put back by WouldBlock runs again before anything is delivered: a signal that
+        # ended its wait then interrupts it as a syscall (Interrupted, with its own ERESTART*
+        # code), and a temporary mask stays in force meanwhile
+        t = self.p.threads.current
+        return t.retry is not None and t.retry[0] - 4 == int(self.p.regs[_PC])
 
     def restore_saved_mask(self):
         """After the syscall that set a temporary mask: no frame took the saved mask."""
-        if self.saved_mask is not None:
+        if self.saved_mask is not None and not self._mid_retry():
             old, self.mask = self.mask, self.saved_mask
             self.saved_mask = None
             self.p.hostsig.mask_changed(old, self.mask)
 
+    def _restart_for_handler(self, act):
+        """A handler is about to run after a syscall that ended with -ERESTART*: EINTR, or the
+        svc again (ERESTARTSYS under SA_RESTART, ERESTARTNOINTR), as Linux's do_signal."""
+        t = self.p.threads.current
+        if t.restart is None:
+            return
+        code, x0 = t.restart
+        t.restart = None
+        r = self.p.regs
+        if code == ERESTARTNOINTR or (code == ERESTARTSYS and act.flags & abi.SA_RESTART):
+            r[_X] = x0
+            r[_PC] = int(r[_PC]) - 4
+        else:
+            r[_X] = (-errno.EINTR) & M64
+
+    def _restart_without_handler(self):
+        """No handler ran (the signal was ignored or another thread took it): every ERESTART*
+        syscall runs again, -ERESTART_RESTARTBLOCK as restart_syscall (Thread.restart_block)."""
+        t = self.p.threads.current
+        code, x0 = t.restart
+        t.restart = None
+        r = self.p.regs
+        r[_X] = x0
+        r[_PC] = int(r[_PC]) - 4
+        if code == ERESTART_RESTARTBLOCK:
+            r[_X + 8] = RESTART_SYSCALL
+
     def deliver_pending(self):
-        """Deliver every pending unblocked signal (after a syscall). May raise GuestExit."""
+        """Deliver every pending signal the running thread takes (after a syscall, before its
+        next instruction) and settle an interrupted syscall. May raise GuestExit."""
+        if self._mid_retry():
+            return
         while True:
             ready = self.deliverable()
             if not ready:
-                return
-            # synchronous-ish first: Linux takes the lowest-numbered pending signal
+                break
+            # Linux takes the lowest-numbered pending signal
             sig = ready[0]
             info = self.pending.pop(sig)
             self._dispatch(sig, info, forced=False)
+        if self.p.threads.current.restart is not None:
+            self._restart_without_handler()
 
     def _dispatch(self, sig, info, forced, fault_addr=0):
         act = self.actions[sig]
@@ -160,7 +301,9 @@ class Signals:
             if sig in abi.IGNORE_SIGNALS or sig in abi.STOP_SIGNALS:
                 return
             self.die(sig)
-        from_pc = int(self.p.regs[_PC])
+        if not forced:
+            self._restart_for_handler(act)
+        from_pc = int(self.p.regs[_PC])     # where the thread goes on after the handler
         if not self.setup_frame(sig, act, info, fault_addr):
             # could not write the frame: the guest gets a forced SIGSEGV
             self.actions[abi.SIGSEGV].handler = abi.SIG_DFL
@@ -317,6 +460,7 @@ class Signals:
             o += size
         old, self.mask = self.mask, mask & ~UNBLOCKABLE
         self.p.hostsig.mask_changed(old, self.mask)
+        self.p.threads.current.restart_block = None     # Linux: do_no_restart_syscall
         return NORETURN
 
     def die_bad_frame(self):
@@ -396,9 +540,8 @@ def sys_rt_sigprocmask(p, how, nset, oset, sigsetsize):
 def sys_rt_sigpending(p, setp, sigsetsize):
     if sigsetsize > abi.SIGSET_SIZE:
         return -errno.EINVAL
-    v = 0
-    for sig in p.signals.pending:
-        v |= bit(sig)
+    # Linux reports the pending signals the thread blocks (the others are being delivered)
+    v = p.signals.pending_set() & p.signals.mask
     p.mem.write(setp, v.to_bytes(8, 'little')[:sigsetsize])
     return 0
 
@@ -409,22 +552,31 @@ def sys_rt_sigsuspend(p, setp, sigsetsize):
         return -errno.EINVAL
     new = p.mem.u64(setp) & ~UNBLOCKABLE
     with_temporary_mask(p, new, lambda: p.hostsig.wait(restartable=False))
-    return -errno.EINTR
+    raise Interrupted(False)        # -ERESTARTNOHAND (only a signal ends the wait)
 
 
 def with_temporary_mask(p, mask, wait):
     """Run wait() (which blocks until a signal interrupts it) with the guest's mask replaced,
-    as sigsuspend/ppoll/pselect6 do: the frame of the signal that ends the wait records the
-    old mask, so the handler's return restores it (Emulator.run restores it otherwise)."""
+    as sigsuspend/ppoll/pselect6 do (Linux's saved_sigmask): the frame of the signal that ends
+    the wait records the old mask, so the handler's return restores it (Emulator.run restores
+    it otherwise). While the thread waits for a retry (WouldBlock) the temporary mask stays,
+    and the retried svc finds the saved mask still there."""
+    from .threads import WouldBlock
     s = p.signals
-    s.saved_mask = s.mask
-    s.mask = mask
-    p.hostsig.mask_changed(s.saved_mask, mask)
+    if s.saved_mask is None:
+        s.saved_mask = s.mask
+    old, s.mask = s.mask, mask
+    p.hostsig.mask_changed(old, mask)
     try:
         return wait()
-    finally:
+    except WouldBlock:
+        raise
+    except BaseException:
         if not s.deliverable():
             s.restore_saved_mask()
+        raise
+    else:
+        s.restore_saved_mask()
 
 
 @syscall('rt_sigtimedwait', 'pppu')
@@ -437,6 +589,8 @@ def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
     deadline = abi.relative_deadline(p.mem, tmo)
     if deadline is abi.BAD_TIMEOUT:
         return -errno.EINVAL
+    if deadline is not None:
+        deadline = first_deadline(p, deadline)
     s = p.signals
     while True:
         p.hostsig.drain()
@@ -447,7 +601,7 @@ def sys_rt_sigtimedwait(p, setp, infop, tmo, sigsetsize):
                     p.mem.write(infop, info)
                 return sig
         if s.deliverable():
-            raise Interrupted(False)
+            return -errno.EINTR     # Linux's do_sigtimedwait: never restarted
         left = None if deadline is None else max(0.0, deadline - time.monotonic())
         if left == 0.0:
             return -errno.EAGAIN
@@ -529,10 +683,15 @@ def sys_tkill(p, tid, sig):
         return -errno.EINVAL
     if tid != p.tid:
         return _to_thread(p, tid, sig)
-    r = _send(p, sig)
-    if r == 0 and sig:
-        p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())
-    return r
+    return _to_self(p, sig)
+
+
+def _to_self(p, sig):
+    if sig < 0 or sig > abi.NSIG:
+        return -errno.EINVAL
+    if sig:
+        p.signals.post_private(sig, siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid()))
+    return 0
 
 
 @syscall('tgkill', 'ddS')
@@ -544,7 +703,13 @@ def sys_tgkill(p, tgid, tid, sig):
         return -errno.ESRCH
     if tid != p.tid:
         return _to_thread(p, tid, sig)
-    r = _send(p, sig)
-    if r == 0 and sig:
-        p.signals.pending[sig] = siginfo(sig, abi.SI_TKILL, pid=p.pid, uid=os.getuid())
-    return r
+    return _to_self(p, sig)
+
+
+@syscall('restart_syscall', '')
+def sys_restart_syscall(p):
+    """Goes on with a call that a signal interrupted and no handler followed (nanosleep's time
+    left, a futex wait with its deadline): Thread.restart_block; after a handler, EINTR."""
+    t = p.threads.current
+    fn, t.restart_block = t.restart_block, None
+    return -errno.EINTR if fn is None else fn()

@@ -159,7 +159,9 @@ def wait_ready(p, of, flags, events, timeo_opt):
     timeo = _timeout_opt(of.host, timeo_opt)
     poller = select.poll()
     poller.register(of.host, events)
-    return bool(p.hostsig.wait(poller, timeo, restartable=timeo is None))
+    # sock_intr_errno: -ERESTARTSYS without a timeout, plain EINTR with one
+    return bool(p.hostsig.wait(poller, timeo, restartable=timeo is None,
+                               code=None if timeo is None else errno.EINTR))
 
 
 def _again():
@@ -335,7 +337,7 @@ def _host_iov(views):
 
 def _epipe(p, stype, flags, e):
     if e.errno == errno.EPIPE and stype != SOCK_DGRAM and not flags & MSG_NOSIGNAL:
-        p.signals.queue(abi.SIGPIPE, code=abi.SI_USER)
+        p.signals.queue(abi.SIGPIPE, code=abi.SI_USER, private=True)
 
 
 def _sendmsg(p, of, stype, views, name, control, flags):

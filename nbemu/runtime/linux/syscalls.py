@@ -61,6 +61,7 @@ def handle(p):
         p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)})\n')
         p.strace.flush()
     thread = p.threads.current
+    x0 = int(r[_X])
     try:
         ret = ent.fn(p, *args)
     except GuestExit:
@@ -70,16 +71,8 @@ def handle(p):
         p.threads.block_retry(e)
         return
     except Interrupted as e:
-        if e.restartable and p.signals.restarts():
-            # -ERESTARTSYS under a SA_RESTART handler: the signal frame returns to the svc
-            # itself, with x0 still holding the first argument
-            r[_PC] = int(r[_PC]) - 4
-            if p.strace:
-                p.strace.write(f'{p.pid} {ent.name}({format_args(p, ent, args)}) = '
-                               f'-1 errno=513 (To be restarted)\n')
-                p.strace.flush()
-            return
-        ret = -errno.EINTR
+        # -ERESTART*: the delivery after it makes it EINTR or runs the svc again
+        ret = p.signals.interrupted(e.code, x0)
     except GuestFault:
         ret = -errno.EFAULT
     except (Errno, OSError) as e:
@@ -96,7 +89,14 @@ def handle(p):
         p.strace.flush()
 
 
+# the kernel's internal returns, as strace names them (Signals.interrupted)
+RESTART_NAMES = {512: 'ERESTARTSYS', 513: 'ERESTARTNOINTR', 514: 'ERESTARTNOHAND',
+                 516: 'ERESTART_RESTARTBLOCK'}
+
+
 def format_ret(ent, ret):
+    if -ret in RESTART_NAMES:
+        return f'-1 errno={-ret} ({RESTART_NAMES[-ret]})'
     if -4096 < ret < 0:
         return f'-1 errno={-ret} ({os.strerror(-ret)})'
     if ent.ret == 'p':

@@ -15,8 +15,10 @@ thread in creation order runs. No decision depends on time or the host, so the s
 the same interleaving (under --jit=off or --jit-sync; background compiles change how many TBs a
 budget spans). A blocking call does not block the host: a futex wait or a sleep marks the
 thread blocked (a Wait) and another one runs; when every thread is blocked, the host sleeps on
-the signal pipe until the earliest deadline. A deliverable signal ends a thread's wait with
-EINTR.
+the signal pipe until the earliest deadline. A signal the thread would take (Signals.takes: its
+own, or a process-directed one aimed at it or at no thread) ends its wait: a futex wait with
+-ERESTARTSYS (restarted under SA_RESTART) or -ERESTART_RESTARTBLOCK when timed, settled by
+Signals.deliver_pending.
 
 The exclusive monitor needs nothing across vCPUs: STXR succeeds only if memory still holds
 the value LDXR saw (as QEMU does it), and the monitor is per vCPU and survives a switch, so a
@@ -29,7 +31,9 @@ its own state; what it would need is here already separated per thread (state, T
 A host call that would block (a read of an empty pipe, poll, nanosleep, wait4: everything
 that waits in HostSignals.wait) raises WouldBlock while there are other threads; the syscall
 dispatch puts the pc back on the svc and the thread waits for its poller's fds, its deadline
-or a signal, then runs the svc again (the deadline of the first try is kept).
+or a signal, then runs the svc again (the deadline of the first try is kept). Nothing is
+delivered before that svc ran again, so a signal that ended the wait interrupts the call by
+its own rules, and a temporary signal mask (sigsuspend, ppoll) stays in force meanwhile.
 
 Limits: futexes are keyed by guest address, so a FUTEX_WAIT on MAP_SHARED memory is not woken
 by another (forked) process. When several threads wait on host fds at once, the idle host
@@ -105,7 +109,11 @@ class Thread:
         self.wait = None            # a Wait while blocked
         self.slice_start = 0        # its icount when it last got the host
         self.slice_syscalls = 0     # system calls it made since then
-        self.retry = None           # (pc of the svc, deadline) of a syscall being retried
+        self.retry = None           # (pc after the svc, deadline) of a syscall being retried
+        # signal handling (signals.py): (-ERESTART* code, x0 at entry) of a syscall a signal
+        # interrupted, until the delivery settles it; what restart_syscall runs
+        self.restart = None
+        self.restart_block = None
 
     @property
     def icount(self):
@@ -356,9 +364,13 @@ class Threads:
         self.current.slice_start = -QUANTUM     # the turn passes at the next schedule()
 
     def signal_thread(self, t, sig, info):
-        """tgkill/tkill to another thread of this process."""
+        """tgkill/tkill to another thread of this process (a legacy signal pending for it
+        already is not queued again; an ignored one that it does not block is dropped)."""
+        blocked = t.sigmask & (1 << (sig - 1))
+        if sig in t.pending or (self.p.signals.ignored(sig) and not blocked):
+            return
         t.pending[sig] = info
-        if t.wait is not None and not t.sigmask & (1 << (sig - 1)):
+        if t.wait is not None and not blocked:
             self._resume(t, t.wait.on_signal())
 
     def schedule(self, force=False, syscall=False):
@@ -415,15 +427,12 @@ class Threads:
         self._poll_retries(True)
 
     def _interrupt_by_signals(self):
-        """A pending signal that some blocked thread does not block ends its wait (EINTR)."""
-        s, cur = self.p.signals, self.current
-        # s.pending: the process's signals and the running thread's own (cur.pending)
-        shared = {sig for sig, info in s.pending.items() if cur.pending.get(sig) is not info}
+        """A pending signal that a blocked thread would take ends its wait (Wait.on_signal):
+        its own, or a process-directed one it does not block and that was not aimed at
+        another thread that does not block it either (Signals.takes)."""
+        s = self.p.signals
         for t in self.all:
-            if t.wait is None:
-                continue
-            mask = s.mask if t is cur else t.sigmask    # the running thread's is in Signals
-            if any(not mask & (1 << (sig - 1)) for sig in shared | set(t.pending)):
+            if t.wait is not None and s.thread_has_signal(t):
                 self._resume(t, t.wait.on_signal())
                 return True
         return False

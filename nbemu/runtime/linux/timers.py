@@ -7,7 +7,8 @@ ids pass through unchanged), so expiry is the host kernel's, timers survive exec
 in a fork child exactly as Linux has it. The signal they raise reaches the guest through
 hostsig (forwarded while the guest handles it; a default SIGALRM kills the emulator by the
 kernel, with the status Linux gives). Sleeps wait on hostsig's pipe, so a handled signal ends
-them with EINTR and the time left, as Linux's nanosleep does.
+them with EINTR and the time left, as Linux's nanosleep does (SA_RESTART or not), and a signal
+that runs no handler lets them go on to the same end (restart_syscall).
 """
 import ctypes
 import errno
@@ -18,7 +19,7 @@ import time
 
 from . import abi
 from .fs import _libc
-from .hostsig import Interrupted
+from .hostsig import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, Interrupted, first_deadline
 from .table import syscall
 
 ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
@@ -228,16 +229,24 @@ def _read_ts(p, addr):
     return s * 1_000_000_000 + ns
 
 
-def _sleep(p, ns, rem):
+def _sleep(p, ns, rem, absolute=False):
     """Sleep ns nanoseconds; a handled guest signal ends it early with EINTR and, if rem, the
-    time left (Linux's nanosleep is never restarted with SA_RESTART once a handler ran)."""
-    end = time.monotonic_ns() + ns
+    time left (Linux's nanosleep is never restarted with SA_RESTART once a handler ran: it
+    returns -ERESTART_RESTARTBLOCK, an absolute clock_nanosleep -ERESTARTNOHAND; with no
+    handler run, the relative sleep goes on until the same end through restart_syscall)."""
+    end = first_deadline(p, time.monotonic() + ns / 1e9)
+    _sleep_until(p, end, rem, ERESTARTNOHAND if absolute else ERESTART_RESTARTBLOCK)
+
+
+def _sleep_until(p, end, rem, code):
     try:
-        p.hostsig.wait(timeout_ms=ns / 1e6, restartable=False)
+        p.hostsig.wait(timeout_ms=max(0.0, end - time.monotonic()) * 1000, restartable=False)
     except Interrupted:
         if rem:
-            p.mem.write(rem, abi.pack_timespec(max(0, end - time.monotonic_ns())))
-        raise
+            p.mem.write(rem, abi.pack_timespec(max(0, int((end - time.monotonic()) * 1e9))))
+        if code == ERESTART_RESTARTBLOCK:
+            p.threads.current.restart_block = lambda: _sleep_until(p, end, rem, code) or 0
+        raise Interrupted(code=code)
 
 
 @syscall('nanosleep', 'pp')
@@ -262,5 +271,5 @@ def sys_clock_nanosleep(p, clk, flags, req, rem):
         host_clk = {8: abi.CLOCK_REALTIME, 9: abi.CLOCK_BOOTTIME}.get(clk, clk)
         ns -= time.clock_gettime_ns(host_clk)
     if ns > 0:
-        _sleep(p, ns, 0 if absolute else rem)
+        _sleep(p, ns, 0 if absolute else rem, absolute)
     return 0
