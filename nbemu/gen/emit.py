@@ -13,7 +13,7 @@ compiled function.
 """
 from .source_hash import semantics_hash
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CFUNC_FLAGS = "nopython=True, cache=True, error_model='numpy', no_rewrites=True, _nrt=False"
 M64 = 2**64 - 1
 # Decoding an instruction again at pc + PROBE shows which arguments follow the pc: PROBE is a
@@ -121,10 +121,12 @@ def _module(comment, imports, func_name, body):
         'from numba import cfunc, types',
         'from nbemu.core.native import peek64, poke64',
         'from nbemu.gen.sem.common import exit_mid_tb, tb_done, O_PC, O_EXIT',
-        'from nbemu.core.cpu import OFF_PLUGIN_REQ',
+        'from nbemu.core.cpu import OFF_PLUGIN_REQ, OFF_ICOUNT, OFF_ICOUNT_LIMIT',
         'U = np.uint64',
         'I = np.int64',
         'O_PLUGIN_REQ = U(OFF_PLUGIN_REQ)',
+        'O_ICOUNT = U(OFF_ICOUNT)',
+        'O_ICOUNT_LIMIT = U(OFF_ICOUNT_LIMIT)',
     ]
     head += [f'from {m} import {name} as {a}' for (m, name), a in imports.names.items()]
     return ('\n'.join(head) + '\n\n\n'
@@ -160,12 +162,17 @@ def tb_source(tb, func_name='tb', loops=True):
 
 
 # A loop inside generated code returns to the execution loop after this many iterations, so
-# that host signals, the scheduler's quantum and plugin requests are seen while a guest spins.
+# that host signals and plugin requests are seen while a guest spins.
 MAX_SPINS = 1 << 16
 
 
 def _leave_loop_checks(instrumented, ret):
-    out = ['spins += I(1)',
+    """Run at every TB end inside a generated loop (the pc holds the successor). The
+    instruction deadline is tested here as the execution loop tests it after every TB, so a
+    quantum ends at the same TB end whichever tier ran the code."""
+    out = ['if peek64(c + O_ICOUNT) >= peek64(c + O_ICOUNT_LIMIT):',
+           f'    return {ret}',
+           'spins += I(1)',
            f'if spins == I({MAX_SPINS}):',
            f'    return {ret}']
     if instrumented:
@@ -193,7 +200,8 @@ def _region_member(tb):
 def region_source(tbs, func_name='tb'):
     """A hot region: several TBs in one function, with the control flow between them inside
     it. The function may be entered at any of its TBs (it dispatches on the pc) and returns
-    when the pc leaves the region, after an exit request, or after MAX_SPINS TB transitions.
+    when the pc leaves the region, after an exit request, at the instruction deadline, or after
+    MAX_SPINS TB transitions.
     Addresses are absolute (the region is entered at several pcs, so there is no one base)."""
     imports = _Imports()
     body = ['pc = I(peek64(c + O_PC))', 'spins = I(0)', 'while True:']

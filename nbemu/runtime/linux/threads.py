@@ -8,14 +8,20 @@ signal mask, saved mask and altstack): a switch saves it into the outgoing Threa
 incoming one's, so the syscall handlers never need to know which thread they serve.
 
 Scheduling (Threads.schedule, called by Emulator after every exit from the machine): the
-running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions
-(checked at every exit; while there are several threads the machine returns every QUANTUM_TBS
-TBs, its budget). Then the next runnable thread in creation order runs. No decision depends on
-time or the host, so the same input gives the same interleaving (under --jit=off or
---jit-sync; background compiles change how many TBs a budget spans). A blocking call does not
-block the host: a futex wait or a sleep marks the thread blocked (a Wait) and another one
-runs; when every thread is blocked, the host sleeps on the signal pipe until the earliest
-deadline. A deliverable signal ends a thread's wait with EINTR.
+running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions.
+The quantum is an instruction deadline in its vCPU record (icount_limit: the turn's starting
+icount + QUANTUM while there are several threads, never otherwise): the interpreter, compiled
+TBs and regions all test it at every TB end and leave there with EXIT_BUDGET, so a turn ends
+at the first TB end (or syscall, or fault) at or past it, however the code ran. Then the next
+runnable thread in creation order runs (the same one again, for a new turn, if no other may).
+The machine's dispatch budget only paces the look for host signals; since every exit before
+the deadline finds the turn unfinished, it decides nothing. No decision depends on time or
+the host, so the same input gives the same interleaving in every --jit mode, with or without
+background compiles (which change which tier runs a TB, not where TBs end).
+
+A blocking call does not block the host: a futex wait or a sleep marks the thread blocked (a
+Wait) and another one runs; when every thread is blocked, the host sleeps on the signal pipe
+until the earliest deadline. A deliverable signal ends a thread's wait with EINTR.
 
 The exclusive monitor needs nothing across vCPUs: STXR succeeds only if memory still holds
 the value LDXR saw (as QEMU does it), and the monitor is per vCPU and survives a switch, so a
@@ -44,9 +50,9 @@ from . import abi
 from .signals import GuestExit
 
 _X, _SP, _PC, _TPIDR = cpu.OFF_X // 8, cpu.OFF_SP // 8, cpu.OFF_PC // 8, cpu.OFF_TPIDR // 8
+_LIMIT = cpu.OFF_ICOUNT_LIMIT // 8
 M64 = 2**64 - 1
 QUANTUM = 20000         # instructions a thread runs before the next one gets its turn
-QUANTUM_TBS = 2048      # the machine's budget while there are several threads
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_THREAD, CLONE_SYSVSEM, CLONE_SETTLS = 0x10000, 0x40000, 0x80000
@@ -159,19 +165,31 @@ class Threads:
         for sig, info in t.pending.items():
             s.pending.setdefault(sig, info)
         self.current = t
+        self._start_turn(t)
+
+    def _start_turn(self, t):
         t.slice_start = t.icount
+        self._set_deadline(t)
+
+    def _set_deadline(self, t):
+        # the machine leaves at the first TB end at or past it, in every tier
+        t.regs[_LIMIT] = min(t.slice_start + QUANTUM, M64) if self.multi else M64
 
     def _switch(self, t):
         if t is not self.current:
             if self.current in self.all:
                 self._save(self.current)
             self._load(t)
+        else:       # no other thread may run: a new turn, so the machine runs a quantum again
+            self._start_turn(t)
 
     def update_budget(self):
-        # several threads: the machine returns every QUANTUM_TBS TBs so the turn can pass
+        """The thread count or host-signal forwarding changed: the running thread's deadline
+        (a quantum past its turn's start while there are several threads) and the machine's
+        dispatch budget (only to look for host signals)."""
         from .hostsig import POLL_BUDGET
-        base = POLL_BUDGET if self.p.hostsig.active else 0
-        self.p.machine.poll_budget = min(base or QUANTUM_TBS, QUANTUM_TBS) if self.multi else base
+        self.p.machine.poll_budget = POLL_BUDGET if self.p.hostsig.active else 0
+        self._set_deadline(self.current)
 
     # ----- creation and exit -----
     def clone(self, flags, newsp, ptid, tls, ctid):
