@@ -188,6 +188,7 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
     up the pc. tbs columns: see nbemu.core.tbtable."""
     insp = U(ins.ctypes.data)
     done = 0
+    limit = peek64(c + O_ICOUNT_LIMIT)      # only Python code changes it
     if first >= 0:
         slot = first
     else:
@@ -235,7 +236,7 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
                     return
         # the instruction deadline (the scheduler's quantum) at every TB end, a compiled
         # entry's included: generated loops return at the first TB end past it
-        if peek64(c + O_ICOUNT) >= peek64(c + O_ICOUNT_LIMIT):
+        if peek64(c + O_ICOUNT) >= limit:
             request_exit(c, EXIT_BUDGET, 0)
             return
         done += 1
