@@ -25,6 +25,9 @@ import time
 import pytest
 
 from conftest import GUEST, run_nbemu_cli, shared_cache_dir
+from nbemu.core import cpu
+from test_regions import machine, patching_loop
+from test_smc import CODE, SVC0, add_xi, b_ne, movz_x, subs_xi
 
 BIN = GUEST / 'bin'
 ENV = {'PATH': '/usr/bin:/bin', 'LANG': 'C', 'HOME': '/nonexistent'}
@@ -144,3 +147,49 @@ def test_same_schedule_in_every_jit_mode(prog, tmp_path):
     assert first == off
     assert run_auto(prog, tmp_path, cache) == off
     assert run(prog, 'all', tmp_path)[:2] == off
+
+
+# x0 = 1000, x1 = 0; loop: x1 += 3; x0 -= 1; b.ne loop: the first TB (five instructions) ends
+# at icount 5, the self-looping one at 5 + 3k
+SELF_LOOP = {CODE: [movz_x(0, 1000), movz_x(1, 0), add_xi(1, 1, 3), subs_xi(0, 0, 1),
+                    b_ne(-8), SVC0]}
+
+
+def deadline_stops(mode, cache_dir, code, step):
+    """Run to the svc with a deadline `step` instructions past each stop; the (icount, pc) of
+    every stop, x1 at the svc, and the machine."""
+    m = machine(mode, cache_dir, code, threshold=5)
+    stops = []
+    limit = step
+    while True:
+        m.state['icount_limit'] = limit
+        r = m.run()
+        if r != cpu.EXIT_BUDGET:
+            break
+        icount = int(m.state['icount'][0])
+        assert icount >= limit
+        stops.append((icount, m.pc))
+        limit = icount + step
+    assert r == cpu.EXIT_SYSCALL
+    return stops, int(m.state['x'][0, 1]), m
+
+
+@pytest.mark.parametrize('step', [1, 37, 1000])
+def test_deadline_stops_at_the_first_tb_end_past_it_in_every_tier(step, cache_dir):
+    """The deadline at the machine level: a compiled self-looping TB and a compiled region
+    (over two pages, with a store that patches a member) stop where the interpreter does."""
+    stops, x1, _ = deadline_stops('off', cache_dir, SELF_LOOP, step)
+    want, limit = [], step
+    while True:
+        end = 5 if limit <= 5 else 5 + -(-(limit - 5) // 3) * 3    # first TB end >= limit
+        if end > 5 + 3 * 999:
+            break
+        want.append((end, CODE + 8 if end < 5 + 3 * 999 else CODE + 20))   # the loop or the svc
+        limit = end + step
+    assert stops == want and x1 == 3000
+    for code in (SELF_LOOP, patching_loop()):
+        ref = deadline_stops('off', cache_dir, code, step)[:2]
+        for mode in ('auto', 'all'):
+            stops, x1, m = deadline_stops(mode, cache_dir, code, step)
+            assert (stops, x1) == ref, mode
+            assert m.native_execs > 0
