@@ -13,7 +13,7 @@ regions to the compile worker (these programs end before a compile does); the la
 them from the disk cache on the background thread while the nogil loop runs, and --stats must
 show regions loaded and installed. --jit=all must show compiled TB executions. The programs
 chosen read no clock and do no timed or host-I/O waits (thread_futex and thread_block do, by
-design)."""
+design). The last test checks the deadline itself on a Machine: where each tier stops."""
 import os
 import pathlib
 import re
