@@ -13,9 +13,10 @@ The quantum is an instruction deadline in its vCPU record (icount_limit: the tur
 icount + QUANTUM while there are several threads, never otherwise): the interpreter, compiled
 TBs and regions all test it at every TB end and leave there with EXIT_BUDGET, so a turn ends
 at the first TB end (or syscall, or fault) at or past it, however the code ran. Then the next
-runnable thread in creation order runs (the same one again, for a new turn, if no other may).
-The machine's dispatch budget only paces the look for host signals; since every exit before
-the deadline finds the turn unfinished, it decides nothing. No decision depends on time or
+runnable thread in creation order runs. If no other may, the same one goes on in overtime:
+its deadline moves a quantum on, and its next syscall or deadline exit looks again, so a
+thread it wakes gets the host at once. The machine's dispatch budget only paces the look for
+host signals: an exit short of the deadline decides nothing. No decision depends on time or
 the host, so the same input gives the same interleaving in every --jit mode, with or without
 background compiles (which change which tier runs a TB, not where TBs end).
 
@@ -50,7 +51,7 @@ from . import abi
 from .signals import GuestExit
 
 _X, _SP, _PC, _TPIDR = cpu.OFF_X // 8, cpu.OFF_SP // 8, cpu.OFF_PC // 8, cpu.OFF_TPIDR // 8
-_LIMIT = cpu.OFF_ICOUNT_LIMIT // 8
+_LIMIT, _EXIT = cpu.OFF_ICOUNT_LIMIT // 8, cpu.OFF_EXIT // 8
 M64 = 2**64 - 1
 QUANTUM = 20000         # instructions a thread runs before the next one gets its turn
 
@@ -180,8 +181,11 @@ class Threads:
             if self.current in self.all:
                 self._save(self.current)
             self._load(t)
-        else:       # no other thread may run: a new turn, so the machine runs a quantum again
-            self._start_turn(t)
+        else:
+            # no other thread may run: it goes on in overtime, its turn still over, so that the
+            # next syscall gives the host to a thread it made runnable; the deadline moves a
+            # quantum on, so that the machine does not stop at every TB end meanwhile
+            t.regs[_LIMIT] = min(t.icount + QUANTUM, M64)
 
     def update_budget(self):
         """The thread count or host-signal forwarding changed: the running thread's deadline
@@ -376,7 +380,8 @@ class Threads:
         """Pick the thread to run next (after a machine exit and its syscall)."""
         cur = self.current
         if not force and cur.wait is None and (
-                len(self.all) == 1 or cur.icount - cur.slice_start < QUANTUM):
+                len(self.all) == 1 or cur.icount - cur.slice_start < QUANTUM or
+                self._before_deadline()):
             return
         self._poll_retries(False)
         self._interrupt_by_signals()
@@ -386,6 +391,12 @@ class Threads:
                 self._switch(t)
                 return
             self._idle()
+
+    def _before_deadline(self):
+        # a poll-budget exit (at a host-dependent place: it counts dispatches) short of the
+        # deadline decides nothing, also in overtime
+        r = self.current.regs
+        return r[_EXIT] == cpu.EXIT_BUDGET and r[cpu.OFF_ICOUNT // 8] < r[_LIMIT]
 
     def _next_runnable(self, cur):
         n = len(self.all)
