@@ -13,6 +13,9 @@ STATE_DTYPE = np.dtype([
     # exclusive monitor: address (or ~0 when clear), size in bytes, value(s) seen by the load
     ('excl_addr', u8), ('excl_size', u8), ('excl_val', u8), ('excl_val2', u8),
     ('icount', u8),
+    # the instruction deadline: every tier leaves with EXIT_BUDGET at the first TB end where
+    # icount >= icount_limit (the scheduler's quantum); ~0 (never) while there is one thread
+    ('icount_limit', u8),
     # why nopython code returned to Python, and the data that goes with it
     ('exit_reason', u8), ('fault_addr', u8), ('exit_info', u8),
     # plugin memory-callback reference while an instrumented instruction runs: first slot + 1
@@ -58,6 +61,7 @@ OFF_EXCL_SIZE = _off('excl_size')
 OFF_EXCL_VAL = _off('excl_val')
 OFF_EXCL_VAL2 = _off('excl_val2')
 OFF_ICOUNT = _off('icount')
+OFF_ICOUNT_LIMIT = _off('icount_limit')
 OFF_EXIT = _off('exit_reason')
 OFF_FAULT_ADDR = _off('fault_addr')
 OFF_EXIT_INFO = _off('exit_info')
@@ -90,6 +94,8 @@ OFF_SCRATCH = _off('scratch')
 OFF_PAC_KEYS = _off('pac_keys')
 assert OFF_SP == OFF_X + 31 * 8
 
+NO_LIMIT = np.uint64(2**64 - 1)     # icount_limit that never fires
+
 # Exit reasons. "Fault" exits leave pc at the instruction that caused them and do not count it;
 # "after" exits (syscall, code-page store) count it and leave pc at the next instruction.
 EXIT_NONE = 0
@@ -98,7 +104,8 @@ EXIT_SMC = 2          # a store hit a page holding translated code; exit_info = 
                      # (the lowest such page), fault_addr = the highest such page
 EXIT_HOT = 3          # a TB became hot (tier-up request); exit_info = TB slot
 EXIT_MISS = 4         # no TB for pc
-EXIT_BUDGET = 5       # the loop ran the number of TBs it was asked to (tracing)
+EXIT_BUDGET = 5       # at a TB end: the loop ran the number of TBs it was asked to (tracing,
+                     # host-signal polling), or icount reached icount_limit
 EXIT_PLUGIN = 6       # a plugin request is pending (plugin_req): taken at a TB boundary
 FIRST_FAULT = 16
 EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
@@ -113,6 +120,7 @@ def new_state():
     """A zeroed vCPU record (an array of one record, so its address is stable)."""
     st = np.zeros(1, dtype=STATE_DTYPE)
     st['excl_addr'] = ~np.uint64(0)
+    st['icount_limit'] = NO_LIMIT
     return st
 
 

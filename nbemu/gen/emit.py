@@ -13,7 +13,7 @@ compiled function.
 """
 from .source_hash import semantics_hash
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 CFUNC_FLAGS = "nopython=True, cache=True, error_model='numpy', no_rewrites=True, _nrt=False"
 M64 = 2**64 - 1
 # Decoding an instruction again at pc + PROBE shows which arguments follow the pc: PROBE is a
@@ -121,10 +121,12 @@ def _module(comment, imports, func_name, body):
         'from numba import cfunc, types',
         'from nbemu.core.native import peek64, poke64',
         'from nbemu.gen.sem.common import exit_mid_tb, tb_done, O_PC, O_EXIT',
-        'from nbemu.core.cpu import OFF_PLUGIN_REQ',
+        'from nbemu.core.cpu import OFF_PLUGIN_REQ, OFF_ICOUNT, OFF_ICOUNT_LIMIT',
         'U = np.uint64',
         'I = np.int64',
         'O_PLUGIN_REQ = U(OFF_PLUGIN_REQ)',
+        'O_ICOUNT = U(OFF_ICOUNT)',
+        'O_ICOUNT_LIMIT = U(OFF_ICOUNT_LIMIT)',
     ]
     head += [f'from {m} import {name} as {a}' for (m, name), a in imports.names.items()]
     return ('\n'.join(head) + '\n\n\n'
@@ -150,7 +152,7 @@ def tb_source(tb, func_name='tb', loops=True):
         body = ['while True:'] + _indent(body, 4)
         body.append('    if I(peek64(c + O_PC)) != base:')
         body.append(f'        return I({n})')
-        body.insert(0, 'spins = I(0)')
+        body.insert(0, _LOOP_STOP)
     else:
         body.append(f'return tb_done(c, I({n}))')
     body.insert(0, 'base = I(peek64(c + O_PC))')
@@ -159,14 +161,21 @@ def tb_source(tb, func_name='tb', loops=True):
     return _module(comment, imports, func_name, body)
 
 
-# A loop inside generated code returns to the execution loop after this many iterations, so
-# that host signals, the scheduler's quantum and plugin requests are seen while a guest spins.
-MAX_SPINS = 1 << 16
+# A loop inside generated code returns to the execution loop after about this many
+# instructions, so that host signals and plugin requests are seen while a guest spins.
+MAX_SPIN_INSNS = 1 << 16
+# where a generated loop stops (set on entry): the instruction deadline (the scheduler's
+# quantum, which Python code alone changes) or MAX_SPIN_INSNS on, whichever is first, so one
+# test at every TB end serves both
+_LOOP_STOP = (f'stop = min(peek64(c + O_ICOUNT_LIMIT), peek64(c + O_ICOUNT) + '
+              f'U({MAX_SPIN_INSNS}))')
 
 
 def _leave_loop_checks(instrumented, ret):
-    out = ['spins += I(1)',
-           f'if spins == I({MAX_SPINS}):',
+    """Run at every TB end inside a generated loop (the pc holds the successor). The execution
+    loop tests the deadline after every TB too, so a quantum ends at the same TB end whichever
+    tier ran the code."""
+    out = ['if peek64(c + O_ICOUNT) >= stop:',
            f'    return {ret}']
     if instrumented:
         # a callback's request (reset, uninstall, an exception) is taken between iterations
@@ -193,10 +202,11 @@ def _region_member(tb):
 def region_source(tbs, func_name='tb'):
     """A hot region: several TBs in one function, with the control flow between them inside
     it. The function may be entered at any of its TBs (it dispatches on the pc) and returns
-    when the pc leaves the region, after an exit request, or after MAX_SPINS TB transitions.
+    when the pc leaves the region, after an exit request, or at the first TB end at or past
+    its stop (the instruction deadline, or MAX_SPIN_INSNS instructions after entry).
     Addresses are absolute (the region is entered at several pcs, so there is no one base)."""
     imports = _Imports()
-    body = ['pc = I(peek64(c + O_PC))', 'spins = I(0)', 'while True:']
+    body = ['pc = I(peek64(c + O_PC))', _LOOP_STOP, 'while True:']
     instrumented = False
     for k, tb in enumerate(tbs):
         instrumented = instrumented or bool(tb.ops_before or tb.ops_after)

@@ -182,11 +182,13 @@ _LOOP = '''
 
 @njit(cache=True, nogil=True)
 def run(c, ins, tbs, table, hot_threshold, budget, first):
-    """Execute TBs until one requests an exit (syscall, fault, miss, hot TB...) or, when
-    budget > 0, until `budget` TBs ran. first >= 0: start with that TB row instead of looking
+    """Execute TBs until one requests an exit (syscall, fault, miss, hot TB...), the vCPU's
+    icount reaches its icount_limit at a TB end, or, when budget > 0, `budget` TBs (dispatches:
+    a compiled region counts once) ran. first >= 0: start with that TB row instead of looking
     up the pc. tbs columns: see nbemu.core.tbtable."""
     insp = U(ins.ctypes.data)
     done = 0
+    limit = peek64(c + O_ICOUNT_LIMIT)      # only Python code changes it
     if first >= 0:
         slot = first
     else:
@@ -232,6 +234,11 @@ def run(c, ins, tbs, table, hot_threshold, budget, first):
                 if hits == hot_threshold:
                     request_exit(c, EXIT_HOT, slot)
                     return
+        # the instruction deadline (the scheduler's quantum) at every TB end, a compiled
+        # entry's included: generated loops return at the first TB end past it
+        if peek64(c + O_ICOUNT) >= limit:
+            request_exit(c, EXIT_BUDGET, 0)
+            return
         done += 1
         if done == budget:
             request_exit(c, EXIT_BUDGET, 0)
@@ -270,9 +277,11 @@ def interpreter_source(dec):
         '                                   TB_HITS, TB_L0_PC, TB_L0, TB_L1_PC, TB_L1, TB_NINSN,',
         '                                   NO_LINK, REC_WIDTH, REC_PC)',
         'from nbemu.gen.sem.common import (exit_mid_tb, tb_done, request_exit, O_PC, O_EXIT,',
-        '                                  O_NATIVE_EXECS, U, I, ZERO, ONE)',
-        'from nbemu.core.cpu import EXIT_MISS, EXIT_HOT, EXIT_BUDGET, EXIT_PLUGIN, OFF_PLUGIN_REQ',
+        '                                  O_NATIVE_EXECS, O_ICOUNT, U, I, ZERO, ONE)',
+        'from nbemu.core.cpu import (EXIT_MISS, EXIT_HOT, EXIT_BUDGET, EXIT_PLUGIN, OFF_PLUGIN_REQ,',
+        '                            OFF_ICOUNT_LIMIT)',
         'O_PLUGIN_REQ = U(OFF_PLUGIN_REQ)',
+        'O_ICOUNT_LIMIT = U(OFF_ICOUNT_LIMIT)',
         'REC_BYTES = 8 * REC_WIDTH',
         'REC_PC_OFF = 8 * REC_PC',
     ]

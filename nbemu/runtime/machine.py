@@ -78,8 +78,9 @@ class Machine:
         # on_discon(kind, from_pc, to_pc) when a signal handler is entered or a semihosting call
         # is done (plugins' discontinuity callbacks; kinds as plugin.api.DISCON_*)
         self.on_discon = None
-        # > 0: return EXIT_BUDGET after that many TBs, so that the Linux layer looks for host
-        # signals to forward even while the guest runs without syscalls
+        # > 0: return EXIT_BUDGET after that many TB dispatches, so that the Linux layer looks
+        # for host signals to forward even while the guest runs without syscalls (a compiled
+        # region is one dispatch: this count is host-dependent, nothing may be decided on it)
         self.poll_budget = 0
 
     # ----- TB management -----
@@ -175,6 +176,7 @@ class Machine:
         st[0] = self.state[0]
         st['excl_addr'] = ~np.uint64(0)
         st['icount'] = 0
+        st['icount_limit'] = cpu.NO_LIMIT
         st['native_execs'] = 0
         st['exit_reason'] = 0
         t = tlb.new_tlb()
@@ -207,8 +209,13 @@ class Machine:
     def pc(self, v):
         self.regs[cpu.OFF_PC // 8] = v
 
+    def at_deadline(self):
+        """The running vCPU has reached its instruction deadline (icount_limit)."""
+        return int(self.regs[cpu.OFF_ICOUNT // 8]) >= int(self.regs[cpu.OFF_ICOUNT_LIMIT // 8])
+
     def run(self):
-        """Run until a syscall or fault. Returns the exit reason; pc and exit data are in state."""
+        """Run until a syscall or fault, the poll budget, or the instruction deadline (both
+        EXIT_BUDGET). Returns the exit reason; pc and exit data are in state."""
         st = self.state
         c = np.uint64(st.ctypes.data)
         logged = False
@@ -243,8 +250,10 @@ class Machine:
             elif r == cpu.EXIT_HOT:
                 self._submit_hot(int(st['exit_info'][0]))
             elif r == cpu.EXIT_BUDGET:
-                if self.poll_budget and self.on_tb_exec is None:
+                # tracing's budget of one TB is internal; the deadline and polling are not
+                if self.on_tb_exec is None or self.at_deadline():
                     return r
+                continue
             elif r == cpu.EXIT_PLUGIN:
                 self.on_plugin_request()
             elif r == cpu.EXIT_SMC:
@@ -254,6 +263,11 @@ class Machine:
                 self.invalidate_pages(list(range(lo, hi + 1)))
             else:
                 return r
+            # an internal exit (a hot TB or a plugin request at a TB end, a store to code in a
+            # TB) at or past the deadline: the loop would run one more TB before its own test
+            if self.at_deadline():
+                st['exit_reason'] = cpu.EXIT_BUDGET
+                return cpu.EXIT_BUDGET
 
     def run_one_tb(self):
         """Translate and execute exactly one TB at pc (single-instruction tests, stepping).

@@ -9,15 +9,23 @@ incoming one's, so the syscall handlers never need to know which thread they ser
 
 Scheduling (Threads.schedule, called by Emulator after every exit from the machine): the
 running thread keeps the host until it blocks, exits, yields, or has run QUANTUM instructions,
-a system call counting as SYSCALL_WEIGHT of them (checked at every exit; while there are
-several threads the machine returns every QUANTUM_TBS TBs, its budget). Then the next runnable
-thread in creation order runs. No decision depends on time or the host, so the same input gives
-the same interleaving (under --jit=off or --jit-sync; background compiles change how many TBs a
-budget spans). A blocking call does not block the host: a futex wait or a sleep marks the
-thread blocked (a Wait) and another one runs; when every thread is blocked, the host sleeps on
-the signal pipe until the earliest deadline. A signal the thread would take (Signals.takes: its
-own, or a process-directed one aimed at it or at no thread) ends its wait: a futex wait with
--ERESTARTSYS (restarted under SA_RESTART) or -ERESTART_RESTARTBLOCK when timed, settled by
+a system call counting as SYSCALL_WEIGHT of them. The quantum is an instruction deadline in its
+vCPU record (icount_limit: the turn's starting icount + QUANTUM while there are several
+threads, never otherwise): the interpreter, compiled TBs and regions all test it at every TB
+end and leave there with EXIT_BUDGET, so a turn ends at the first TB end (or syscall, or fault)
+at or past it, however the code ran. Then the next runnable thread in creation order runs. If
+no other may, the same one goes on in overtime: its deadline moves a quantum on, and its next
+syscall or deadline exit looks again, so a thread it wakes gets the host at once. The machine's
+dispatch budget only paces the look for host signals: an exit short of the deadline decides
+nothing. No decision depends on time or the host, so the same input gives the same interleaving
+in every --jit mode, with or without background compiles (which change which tier runs a TB,
+not where TBs end).
+
+A blocking call does not block the host: a futex wait or a sleep marks the thread blocked (a
+Wait) and another one runs; when every thread is blocked, the host sleeps on the signal pipe
+until the earliest deadline. A signal the thread would take (Signals.takes: its own, or a
+process-directed one aimed at it or at no thread) ends its wait: a futex wait with -ERESTARTSYS
+(restarted under SA_RESTART) or -ERESTART_RESTARTBLOCK when timed, settled by
 Signals.deliver_pending.
 
 The exclusive monitor needs nothing across vCPUs: STXR succeeds only if memory still holds
@@ -49,13 +57,13 @@ from . import abi
 from .signals import GuestExit
 
 _X, _SP, _PC, _TPIDR = cpu.OFF_X // 8, cpu.OFF_SP // 8, cpu.OFF_PC // 8, cpu.OFF_TPIDR // 8
+_LIMIT, _EXIT = cpu.OFF_ICOUNT_LIMIT // 8, cpu.OFF_EXIT // 8
 M64 = 2**64 - 1
 QUANTUM = 20000         # instructions a thread runs before the next one gets its turn
 # A system call costs nbemu's host about as much as a thousand guest instructions, so it counts
 # as that many towards the quantum: a thread that mostly makes system calls (an mmap/munmap
 # loop) would otherwise keep the host for hundreds of them while the others wait.
 SYSCALL_WEIGHT = 1000
-QUANTUM_TBS = 2048      # the machine's budget while there are several threads
 
 CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
 CLONE_THREAD, CLONE_SYSVSEM, CLONE_SETTLS = 0x10000, 0x40000, 0x80000
@@ -173,20 +181,35 @@ class Threads:
         for sig, info in t.pending.items():
             s.pending.setdefault(sig, info)
         self.current = t
+        self._start_turn(t)
+
+    def _start_turn(self, t):
         t.slice_start = t.icount
         t.slice_syscalls = 0
+        self._set_deadline(t)
+
+    def _set_deadline(self, t):
+        # the machine leaves at the first TB end at or past it, in every tier
+        t.regs[_LIMIT] = min(t.slice_start + QUANTUM, M64) if self.multi else M64
 
     def _switch(self, t):
         if t is not self.current:
             if self.current in self.all:
                 self._save(self.current)
             self._load(t)
+        else:
+            # no other thread may run: it goes on in overtime, its turn still over, so that the
+            # next syscall gives the host to a thread it made runnable; the deadline moves a
+            # quantum on, so that the machine does not stop at every TB end meanwhile
+            t.regs[_LIMIT] = min(t.icount + QUANTUM, M64)
 
     def update_budget(self):
-        # several threads: the machine returns every QUANTUM_TBS TBs so the turn can pass
+        """The thread count or host-signal forwarding changed: the running thread's deadline
+        (a quantum past its turn's start while there are several threads) and the machine's
+        dispatch budget (only to look for host signals)."""
         from .hostsig import POLL_BUDGET
-        base = POLL_BUDGET if self.p.hostsig.active else 0
-        self.p.machine.poll_budget = min(base or QUANTUM_TBS, QUANTUM_TBS) if self.multi else base
+        self.p.machine.poll_budget = POLL_BUDGET if self.p.hostsig.active else 0
+        self._set_deadline(self.current)
 
     # ----- creation and exit -----
     def clone(self, flags, newsp, ptid, tls, ctid):
@@ -379,8 +402,9 @@ class Threads:
         if syscall:
             cur.slice_syscalls += 1
         if not force and cur.wait is None and (
-                len(self.all) == 1 or
-                cur.icount - cur.slice_start + SYSCALL_WEIGHT * cur.slice_syscalls < QUANTUM):
+                len(self.all) == 1 or self._turn_left(cur) > 0 or self._before_deadline()):
+            if syscall and self.multi:      # the system call brought the turn's end closer
+                cur.regs[_LIMIT] = cur.icount + self._turn_left(cur)
             return
         self._poll_retries(False)
         self._interrupt_by_signals()
@@ -390,6 +414,16 @@ class Threads:
                 self._switch(t)
                 return
             self._idle()
+
+    @staticmethod
+    def _turn_left(t):
+        return QUANTUM - (t.icount - t.slice_start) - SYSCALL_WEIGHT * t.slice_syscalls
+
+    def _before_deadline(self):
+        # a poll-budget exit (at a host-dependent place: it counts dispatches) short of the
+        # deadline decides nothing, also in overtime
+        r = self.current.regs
+        return r[_EXIT] == cpu.EXIT_BUDGET and r[cpu.OFF_ICOUNT // 8] < r[_LIMIT]
 
     def _next_runnable(self, cur):
         n = len(self.all)
