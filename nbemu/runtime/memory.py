@@ -43,6 +43,9 @@ class Memory:
                                    flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.tags = np.frombuffer(self._tags_map, dtype=np.uint8)
         self.tagged = set()
+        # the tagged address ABI is on (prctl PR_TAGGED_ADDR_ENABLE; per thread in Linux, for
+        # the whole process here): syscalls take pointers with a tag in their top byte
+        self.untag_pointers = False
         self.host_shared = set()    # arena offsets of the pages a host shared mapping backs
         self.host_readonly = set()  # those of them the host maps read-only (shmat SHM_RDONLY)
         self.l1 = np.zeros(L1_ENTRIES, dtype=np.int64)
@@ -290,6 +293,8 @@ class Memory:
     # ----- Python-side access (loader, syscalls) -----
     def spans(self, addr, length, need):
         """Yield (arena offset, length) chunks for a guest range, checking permissions."""
+        if addr >> 56 and self.untag_pointers and not addr & (1 << 55):
+            addr &= (1 << 56) - 1
         end = addr + length
         while addr < end:
             e = self.pte(addr >> PAGE_SHIFT) if 0 <= addr < (1 << VA_BITS) else 0

@@ -422,6 +422,8 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
             return -errno.ENOMEM
     keep = min(old_size, new_size)
     data = mm.mem.read(old, keep, need=0) if keep else b''
+    # FEAT_MTE: the allocation tags move with the data (read as 0 from untagged pages)
+    tags = mm.mem.read_tags(old, keep) if keep and mm.mem.tagged else b''
     pieces = [x.piece(max(x.start, old), min(x.end, old + keep))
               for x in mm.vmas if x.start < old + keep and x.end > old]
     try:
@@ -443,6 +445,8 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
     for x in pieces:
         if x.prot != v.prot:
             mm.mem.protect(target + (x.start - old), x.end - x.start, x.prot)
+    if tags:
+        mm.mem.write_tags(target, tags)
     mm._merge()
     return target
 

@@ -58,6 +58,7 @@ def prctl(p, option, a2, a3, a4, a5):
         cpu.MTE_TCF_ASYNC if a2 & PR_MTE_TCF_ASYNC else cpu.MTE_TCF_NONE
     exclude = ~(a2 >> PR_MTE_TAG_SHIFT) & 0xFFFF
     ctrl = _ctrl(p)
+    p.mem.untag_pointers = bool(a2 & PR_TAGGED_ADDR_ENABLE)
     _set_ctrl(p, (ctrl & _KEEP) | (ctrl & cpu.MTE_ASYNC_PENDING) | tcf |
               (cpu.MTE_TAGGED_ADDR if a2 & PR_TAGGED_ADDR_ENABLE else 0) |
               (a2 & PR_MTE_TCF_MASK) << _REQUESTED_SHIFT | exclude << cpu.MTE_EXCL_SHIFT)
