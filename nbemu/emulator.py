@@ -17,7 +17,7 @@ from .runtime.linux import syscalls
 from .runtime.linux.loader import LoadError, load_program
 from .runtime.linux.mm import DEFAULT_STACK_SIZE, AddressSpace
 from .runtime.linux.process import Process
-from .runtime.linux import abi, pac_keys
+from .runtime.linux import abi, mte, pac_keys
 from .runtime.linux import semihosting
 from .runtime.linux.signals import GuestExit
 from .runtime.memory import DEFAULT_LIMIT, Memory
@@ -208,10 +208,12 @@ class Emulator:
                             syscalls.handle(p)
                     finally:
                         st.syscall_s += time.perf_counter() - t0
-                elif r == vcpu_layout.EXIT_SIGILL and self._semihosting_call():
-                    pass
+from .runtime.linux import abi, mte, pac_keys
+from .runtime.linux import semihosting
                 elif r >= vcpu_layout.FIRST_FAULT:
                     sig.fault(r)
+                elif r == vcpu_layout.EXIT_MTE_ASYNC:
+                    mte.take_async_fault(p)
                 elif r != vcpu_layout.EXIT_BUDGET:     # budget: only a look for host signals
                     raise RuntimeError(f'unexpected exit reason {r} from the machine')
                 # the turn passes at a quantum's end or a blocking call

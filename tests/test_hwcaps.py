@@ -35,6 +35,7 @@ HWCAP_RULES = [
     ('ID_AA64PFR0_EL1', 32, 1, 22),     # SVE
     ('ID_AA64PFR0_EL1', 48, 1, 24),     # DIT
     ('ID_AA64PFR1_EL1', 0, 1, ('hwcap2', 17)),     # BTI
+    ('ID_AA64PFR1_EL1', 8, 2, ('hwcap2', 18)),     # MTE (MTE2)
     ('ID_AA64ISAR0_EL1', 4, 1, 3),      # AES
     ('ID_AA64ISAR0_EL1', 4, 2, 4),      # PMULL
     ('ID_AA64ISAR0_EL1', 8, 1, 5),      # SHA1

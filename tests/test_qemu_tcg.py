@@ -17,8 +17,7 @@ What is normalised, and why:
   not depend on time.
 
 Not run, with the reason in each skip/xfail: programs that need SVE/SME (not implemented:
-the ISA work takes it after Armv8.5), the MTE programs until FEAT_MTE lands (strict xfails),
-and QEMU's sysregs test, which qemu-aarch64 7.2 itself fails (its masks predate ID register
+the ISA work takes it after Armv8.5), and QEMU's sysregs test, which qemu-aarch64 7.2 itself fails (its masks predate ID register
 fields Linux exposes to EL0 today).
 """
 import re
@@ -52,8 +51,6 @@ SKIP = {
 XFAIL = {
     'sysregs': "fails under qemu-aarch64 7.2 too: its masks of EL0-visible ID register fields "
                "predate FRINTTS, BTI and others that Linux exposes",
-    **{f'mte-{i}': 'FEAT_MTE is not implemented (PR_SET_TAGGED_ADDR_CTRL is refused)'
-       for i in range(1, 8)},
 }
 
 ADDR = re.compile(rb'addr=0x[0-9a-f]+')

@@ -41,6 +41,9 @@ STATE_DTYPE = np.dtype([
     # FEAT_PAuth keys (APIAKey, APIBKey, APDAKey, APDBKey, APGAKey; lo then hi word of each),
     # per process: random at exec, inherited by fork, reset by prctl(PR_PAC_RESET_KEYS)
     ('pac_keys', u8, 10),
+    # FEAT_MTE: this thread's tag-check control (MTE_* below: TCF, GCR_EL1 exclude mask, a
+    # pending asynchronous fault) and the host address of its memory's allocation tags
+    ('mte_ctrl', u8), ('mte_tags', u8),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -92,6 +95,16 @@ OFF_PCHECK_PC = _off('pcheck_pc')
 OFF_V = _off('v')
 OFF_SCRATCH = _off('scratch')
 OFF_PAC_KEYS = _off('pac_keys')
+OFF_MTE_CTRL = _off('mte_ctrl')
+OFF_MTE_TAGS = _off('mte_tags')
+# mte_ctrl: bits 1:0 tag check fault mode (SCTLR_EL1.TCF0 as Linux sets it from prctl), bit 2
+# the tagged address ABI is on, bit 3 an asynchronous tag check fault is pending (TFSRE0_EL1.TF0),
+# bits 31:16 the IRG exclude mask (GCR_EL1.Exclude)
+MTE_TCF_NONE, MTE_TCF_SYNC, MTE_TCF_ASYNC = 0, 1, 2
+MTE_TCF_MASK = 3
+MTE_TAGGED_ADDR = 4
+MTE_ASYNC_PENDING = 8
+MTE_EXCL_SHIFT = 16
 assert OFF_SP == OFF_X + 31 * 8
 
 NO_LIMIT = np.uint64(2**64 - 1)     # icount_limit that never fires
@@ -107,6 +120,8 @@ EXIT_MISS = 4         # no TB for pc
 EXIT_BUDGET = 5       # at a TB end: the loop ran the number of TBs it was asked to (tracing,
                      # host-signal polling), or icount reached icount_limit
 EXIT_PLUGIN = 6       # a plugin request is pending (plugin_req): taken at a TB boundary
+EXIT_MTE_ASYNC = 7    # an access failed its tag check under asynchronous mode (it completed):
+                     # the SIGSEGV SEGV_MTEAERR is due, as at Linux's next return to EL0
 FIRST_FAULT = 16
 EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
 EXIT_SIGILL = 17      # exit_info = encoding

@@ -20,7 +20,13 @@ PTE_PERMS = PTE_R | PTE_W | PTE_X
 # guest's PROT_BTI, 0x10, would collide with PTE_VALID).
 PTE_GUARDED = 32
 PROT_GUARDED = PTE_GUARDED
-PTE_ATTRS = PTE_PERMS | PTE_GUARDED
+# FEAT_MTE's tagged page (Linux's VM_MTE, from PROT_MTE): it has allocation tags, one 4-bit tag
+# per 16-byte granule, and its accesses are tag checked. It is never put in the TLB, so every
+# access to it takes the slow path, which does the check; untagged pages keep the fast path.
+PTE_MTE = 64
+PROT_TAGGED = PTE_MTE
+PTE_ATTRS = PTE_PERMS | PTE_GUARDED | PTE_MTE
+TAG_GRANULE = 16
 
 DEFAULT_LIMIT = 4 << 30
 

@@ -5,12 +5,18 @@ page-crossing accesses, faults and stores to pages holding translated code go th
 paths, which are cfuncs called through an address in the vCPU state so LLVM never inlines them.
 A TLB entry is four words: read tag, write tag, host addend, unused. A tag is the page address
 of a page the access may use directly; 1 (never page aligned) means "take the slow path".
+
+Top-byte-ignore (TCR_EL1.TBI0, as Linux sets it): bits 63:56 of a lower-half data address are
+not part of it. The page walk drops them; the TLB is filled with the address as the access
+gave it, so a tagged pointer to an ordinary page misses once and then hits like any other.
+FEAT_MTE pages (PTE_MTE) are never filled: every access to one comes here and is tag checked
+(`check_tags`) when the thread has tag checks on.
 """
 import numpy as np
 from numba import cfunc, njit, types
 
 from . import cpu
-from .memdefs import L2_BITS, PAGE_SHIFT, PTE_CODE, PTE_R, PTE_VALID, PTE_W, VA_BITS
+from .memdefs import L2_BITS, PAGE_SHIFT, PTE_CODE, PTE_MTE, PTE_R, PTE_VALID, PTE_W, VA_BITS
 from .native import (call_u64_i64_u64_i64, call_v_i64_u64_i64_u64, call_v_u64x5, peek8, peek16,
                      peek32, peek64, poke8, poke16, poke32, poke64)
 
@@ -43,6 +49,18 @@ _PTE_R = U(PTE_R)
 _PTE_W = U(PTE_W)
 _PTE_CODE = U(PTE_CODE)
 _PTE_VALID = U(PTE_VALID)
+_PTE_MTE = U(PTE_MTE)
+_UNTAG = U(0x00FFFFFFFFFFFFFF)
+_O_MTE_CTRL = U(cpu.OFF_MTE_CTRL)
+_O_MTE_TAGS = U(cpu.OFF_MTE_TAGS)
+_TCF_MASK = U(cpu.MTE_TCF_MASK)
+_TCF_SYNC = U(cpu.MTE_TCF_SYNC)
+_ASYNC_PENDING = U(cpu.MTE_ASYNC_PENDING)
+_EXIT_MTE_ASYNC = U(cpu.EXIT_MTE_ASYNC)
+_GRANULE_HI = U(0xFFFFFFFFFFFFFFF0)
+# exit_info of EXIT_SEGV: bit 0 a write, bit 1 a synchronous tag check fault (SEGV_MTESERR)
+SEGV_INFO_TAG = 2
+_SEGV_INFO_TAG = U(SEGV_INFO_TAG)
 
 
 def new_tlb():
@@ -114,7 +132,9 @@ def mem_st(c, va, size, v):
 
 @njit
 def page_walk(c, va):
-    """The page-table entry for va (0 when unmapped or outside the address space)."""
+    """The page-table entry for va (0 when unmapped or outside the address space); its top byte
+    is ignored (an upper-half address keeps bit 55 set and is outside)."""
+    va &= _UNTAG
     if va >> U(VA_BITS):
         return U(0)
     vpn = va >> _SHIFT
@@ -130,6 +150,8 @@ def tlb_fill(c, va, pte):
     page = va & _HI
     host_page = peek64(c + _O_ARENA) + (pte & _HI)
     e = tlb_entry(c, va)
+    if pte & _PTE_MTE:
+        return host_page + (va & _OFF)
     poke64(e, page if pte & _PTE_R else U(1))
     poke64(e + U(8), page if (pte & _PTE_W) and not (pte & _PTE_CODE) else U(1))
     poke64(e + U(16), host_page - page)
@@ -138,10 +160,52 @@ def tlb_fill(c, va, pte):
 
 @njit
 def raise_segv(c, va, is_write):
-    if peek64(c + _O_EXIT) == U(0) or peek64(c + _O_EXIT) == _EXIT_SMC:
+    ex = peek64(c + _O_EXIT)
+    if ex == U(0) or ex == _EXIT_SMC or ex == _EXIT_MTE_ASYNC:
         poke64(c + _O_EXIT, _EXIT_SEGV)
         poke64(c + _O_FAULT_ADDR, va)
         poke64(c + _O_EXIT_INFO, U(1) if is_write else U(0))
+
+
+@njit
+def tag_at(c, pte, va):
+    """The allocation tag of va's granule in the PTE_MTE page `pte`: one byte per granule, at
+    the page's arena offset / 16 in the memory's tag array."""
+    return peek8(peek64(c + _O_MTE_TAGS) + (((pte & _HI) | (va & _OFF)) >> U(4)))
+
+
+@njit
+def check_tags(c, va, size, is_write):
+    """The tag check of an access of `size` bytes at va (Arm ARM AArch64.CheckTag, TCMA0 = 0:
+    no match-all tag) when the thread has tag checks on: every granule it touches in a PTE_MTE
+    page must hold va's logical tag (bits 59:56). Synchronous mode: a failing access faults
+    (EXIT_SEGV with SEGV_INFO_TAG, fault address the access's, or that of the first failing
+    granule past it) and False is returned. Asynchronous mode: the access goes ahead, the
+    fault is made pending and an exit requested so that Linux's signal follows."""
+    ctrl = peek64(c + _O_MTE_CTRL)
+    tcf = ctrl & _TCF_MASK
+    if tcf == U(0):
+        return True
+    tag = (va >> U(56)) & U(15)
+    g = va & _GRANULE_HI
+    last = (va + U(size) - U(1)) & _GRANULE_HI
+    while True:
+        pte = page_walk(c, g)
+        if pte & _PTE_MTE and tag_at(c, pte, g) != tag:
+            if tcf == _TCF_SYNC:
+                ex = peek64(c + _O_EXIT)
+                if ex < U(cpu.FIRST_FAULT):
+                    poke64(c + _O_EXIT, _EXIT_SEGV)
+                    poke64(c + _O_FAULT_ADDR, g if g > va else va)
+                    poke64(c + _O_EXIT_INFO, _SEGV_INFO_TAG | (U(1) if is_write else U(0)))
+                return False
+            poke64(c + _O_MTE_CTRL, ctrl | _ASYNC_PENDING)
+            if peek64(c + _O_EXIT) == U(0):
+                poke64(c + _O_EXIT, _EXIT_MTE_ASYNC)
+            return True
+        if g == last:
+            return True
+        g += U(16)
 
 
 @njit
@@ -156,11 +220,13 @@ def host_addr(c, va, need):
 def _slow_ld(c, va, size):
     sz = U(size)
     if (va & _OFF) <= _PAGE - sz:
-        h = host_addr(c, va, _PTE_R)
-        if h == U(0):
+        pte = page_walk(c, va)
+        if not (pte & _PTE_VALID) or not (pte & _PTE_R):
             raise_segv(c, va, False)
             return U(0)
-        return host_peek(h, size)
+        if pte & _PTE_MTE and not check_tags(c, va, size, False):
+            return U(0)
+        return host_peek(tlb_fill(c, va, pte), size)
     # page-crossing: check both pages before reading, then gather bytes little-endian
     if host_addr(c, va, _PTE_R) == U(0):
         raise_segv(c, va, False)
@@ -168,6 +234,8 @@ def _slow_ld(c, va, size):
     last = va + sz - U(1)
     if host_addr(c, last, _PTE_R) == U(0):
         raise_segv(c, last & _HI, False)
+        return U(0)
+    if (page_walk(c, va) | page_walk(c, last)) & _PTE_MTE and not check_tags(c, va, size, False):
         return U(0)
     v = U(0)
     for i in range(size):
@@ -181,7 +249,8 @@ def note_code_store(c, lo, hi):
     addresses): EXIT_SMC with exit_info = lowest and fault_addr = highest such page, widened by
     every further code store of the same instruction."""
     ex = peek64(c + _O_EXIT)
-    if ex == U(0):
+    if ex == U(0) or ex == _EXIT_MTE_ASYNC:
+        # a pending asynchronous tag fault stays pending (mte_ctrl) for the next syscall
         poke64(c + _O_EXIT, _EXIT_SMC)
         poke64(c + _O_EXIT_INFO, lo)
         poke64(c + _O_FAULT_ADDR, hi)
@@ -200,6 +269,8 @@ def _slow_st(c, va, size, v):
         if not (pte & _PTE_VALID) or not (pte & _PTE_W):
             raise_segv(c, probe if probe == va else probe & _HI, True)
             return
+    if (page_walk(c, va) | page_walk(c, last)) & _PTE_MTE and not check_tags(c, va, size, True):
+        return
     code_first = page_walk(c, va) & _PTE_CODE
     code_last = page_walk(c, last) & _PTE_CODE
     if (va & _OFF) <= _PAGE - sz:
@@ -239,5 +310,6 @@ def attach(state, memory, tlb):
     state['pt_l2'] = memory.l2.ctypes.data
     state['tlb'] = tlb.ctypes.data
     slow_ld, slow_st = slow_paths()
+    state['mte_tags'] = memory.tags.ctypes.data
     state['slow_ld'] = slow_ld.address
     state['slow_st'] = slow_st.address

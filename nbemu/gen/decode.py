@@ -16,8 +16,9 @@ all models.
 import importlib
 import inspect
 
-# pauth first: its hint-space rows must be tried before system's catch-all HINT row
-ENCODING_MODULES = ('pauth', 'system', 'branch', 'alu', 'ldst', 'simd', 'fp', 'crypto')
+# pauth first: its hint-space rows must be tried before system's catch-all HINT row; mte before
+# system, whose rows would take DC GVA/GZVA
+ENCODING_MODULES = ('pauth', 'mte', 'system', 'branch', 'alu', 'ldst', 'simd', 'fp', 'crypto')
 MAX_ARGS = 6
 
 

@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE, SME, FCMA, BF16, I8MM, DGH, and DC
+- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, BF16, I8MM, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -20,7 +20,9 @@ The Cryptographic extension (AES, PMULL .1Q, SHA1, SHA256, SHA512, SHA3, SM3, SM
 FlagM/FlagM2 are implemented, each gated by its field as qemu's models set them. So is FEAT_PAuth
 as max has it: the architected QARMA5 (ISAR1.APA = 1, and GPA = 1 for PACGA), without PAuth2,
 EPAC or FPAC (APA 1 means none of them). FEAT_BTI as max has it (PFR1.BT = 1, HWCAP2_BTI):
-guarded pages and the branch-target check (nbemu.gen.sem.bti).
+guarded pages and the branch-target check (nbemu.gen.sem.bti). FEAT_MTE2 as Linux shows qemu's
+max, capped below MTE3 (PFR1.MTE = 2, HWCAP2_MTE): the instructions (nbemu.gen.sem.mte), PROT_MTE
+tag storage and the tag checks of prctl's sync and async modes (nbemu.core.tlb.check_tags).
 FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
@@ -48,7 +50,7 @@ HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
 HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
-HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI = 1 << 7, 1 << 8, 1 << 17
+HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ FIELDS = {
     'EL0': Field(PFR0, 0, 1),               # AArch64 at EL0 and EL1: not features, kept as is
     'EL1': Field(PFR0, 4, 1),
     'BT': Field(PFR1, 0, 1, hwcaps2={1: HWCAP2_BTI}),             # FEAT_BTI
+    'MTE': Field(PFR1, 8, 2, hwcaps2={2: HWCAP2_MTE}),            # MTE2; not MTE3 (asymmetric)
     'FP': Field(PFR0, 16, 0, {0: HWCAP_FP}, signed=True),         # no FP16 (level 1)
     'AdvSIMD': Field(PFR0, 20, 0, {0: HWCAP_ASIMD}, signed=True),
     'AES': Field(ISAR0, 4, 2, {1: HWCAP_AES, 2: HWCAP_PMULL}),   # AESE..; 2: PMULL .1Q
@@ -127,8 +130,12 @@ FLAGM2 = Feature('FEAT_FlagM2', 'TS', 2)        # AXFLAG, XAFLAG
 PAUTH = Feature('FEAT_PAuth', 'APA', 1)
 # guarded pages (PT_GNU_PROPERTY, PROT_BTI) and the branch-target check; BTI itself is a hint
 BTI = Feature('FEAT_BTI', 'BT', 1)
+# the instructions (IRG, STG, LDG, ...; nbemu.gen.sem.mte)
+MTE = Feature('FEAT_MTE', 'MTE', 1)
+# allocation tag storage (PROT_MTE) and tag checks (prctl PR_SET_TAGGED_ADDR_CTRL)
+MTE2 = Feature('FEAT_MTE2', 'MTE', 2)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2)
 
 
 def _restrict(qemu_regs):

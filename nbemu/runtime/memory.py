@@ -12,8 +12,8 @@ import numpy as np
 
 from nbemu.core.memdefs import (DEFAULT_LIMIT, L1_ENTRIES, L2_BITS, L2_ENTRIES, L2_POOL,  # noqa: F401
                                 PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, PROT_EXEC, PROT_READ,
-                                PROT_WRITE, PTE_ATTRS, PTE_CODE, PTE_GUARDED, PTE_PERMS, PTE_R, PTE_VALID, PTE_W, PTE_X,
-                                VA_BITS, GuestFault)
+                                PROT_WRITE, PTE_ATTRS, PTE_CODE, PTE_GUARDED, PTE_MTE, PTE_PERMS, PTE_R,
+                                PTE_VALID, PTE_W, PTE_X, TAG_GRANULE, VA_BITS, GuestFault)
 
 
 class OutOfGuestMemory(Exception):
@@ -35,6 +35,17 @@ class Memory:
         # mapping (System V shm, linux/shm.py: map_host_shared)
         self._arena_map = mmap.mmap(-1, limit, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         self.arena = np.frombuffer(self._arena_map, dtype=np.uint8)
+        # FEAT_MTE allocation tags: one byte per 16-byte granule of the arena, at arena offset
+        # / 16, so a tag belongs to the arena page (fork copies it with the arena; host memory
+        # only for what PROT_MTE pages use). tagged: arena offsets of the pages that had tags
+        # since they were handed out (Linux's PG_mte_tagged): unmapping zeroes theirs.
+        self._tags_map = mmap.mmap(-1, limit // TAG_GRANULE,
+                                   flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.tags = np.frombuffer(self._tags_map, dtype=np.uint8)
+        self.tagged = set()
+        # the tagged address ABI is on (prctl PR_TAGGED_ADDR_ENABLE; per thread in Linux, for
+        # the whole process here): syscalls take pointers with a tag in their top byte
+        self.untag_pointers = False
         self.host_shared = set()    # arena offsets of the pages a host shared mapping backs
         self.host_readonly = set()  # those of them the host maps read-only (shmat SHM_RDONLY)
         self.l1 = np.zeros(L1_ENTRIES, dtype=np.int64)
@@ -124,6 +135,7 @@ class Memory:
         for t, lo, hi in self._blocks(addr, length, True):
             t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_ATTRS))
             i += hi - lo
+        self._note_tagged(addr, length, prot)
         self.flush_tlbs()
 
     def unmap(self, addr, length):
@@ -134,6 +146,8 @@ class Memory:
             seg = t[lo:hi]
             live = seg[seg != 0]
             offs = (live & ~PAGE_MASK).tolist()
+            if self.tagged:
+                self._drop_tags(offs)
             if self.host_shared:
                 self._unshare([o for o in offs if o in self.host_shared])
             self.free_pages.extend(offs)
@@ -170,6 +184,7 @@ class Memory:
             t[lo:hi] = offs[i:i + hi - lo] | (PTE_VALID | (prot & PTE_ATTRS))
             i += hi - lo
         self.host_shared.update(offs.tolist())
+        self._note_tagged(addr, length, prot)
         if not host_writable:
             self.host_readonly.update(offs.tolist())
         self.flush_tlbs()
@@ -195,6 +210,42 @@ class Memory:
             self.host_shared.discard(off)
             self.host_readonly.discard(off)
 
+    # ----- FEAT_MTE allocation tags -----
+    def _note_tagged(self, addr, length, prot):
+        if prot & PTE_MTE:
+            for t, lo, hi in self._blocks(addr, length, False):
+                if t is not None:
+                    self.tagged.update((t[lo:hi][t[lo:hi] != 0] & ~PAGE_MASK).tolist())
+
+    def _drop_tags(self, offs):
+        for off in offs:
+            if off in self.tagged:
+                self.tagged.discard(off)
+                self.tags[off // TAG_GRANULE:(off + PAGE_SIZE) // TAG_GRANULE] = 0
+
+    def tag_spans(self, addr, length):
+        """(tag index, granule count, page is PTE_MTE) chunks of a guest range (for mremap
+        and tests); unmapped pages raise GuestFault."""
+        for o, n in self.spans(addr, length, 0):
+            pte = self.pte((addr) >> PAGE_SHIFT)
+            yield o // TAG_GRANULE, (n + TAG_GRANULE - 1) // TAG_GRANULE, bool(pte & PTE_MTE)
+            addr += n
+
+    def read_tags(self, addr, length):
+        """The allocation tags of the granules of [addr, addr+length) (0 for untagged pages)."""
+        out = bytearray()
+        for i, n, mte in self.tag_spans(addr, length):
+            out += self.tags[i:i + n].tobytes() if mte else bytes(n)
+        return bytes(out)
+
+    def write_tags(self, addr, data):
+        """Set the allocation tags of the PTE_MTE granules from addr (others are skipped)."""
+        pos = 0
+        for i, n, mte in self.tag_spans(addr, len(data) * TAG_GRANULE):
+            if mte:
+                self.tags[i:i + n] = np.frombuffer(data[pos:pos + n], dtype=np.uint8)
+            pos += n
+
     def protect(self, addr, length, prot):
         blocks = list(self._blocks(addr, length, False))
         if any(t is None or not np.all(t[lo:hi]) for t, lo, hi in blocks):
@@ -203,6 +254,7 @@ class Memory:
         for t, lo, hi in blocks:
             guard_changed |= bool(np.any((t[lo:hi] & PTE_GUARDED) != (prot & PTE_GUARDED)))
             t[lo:hi] = (t[lo:hi] & ~PTE_ATTRS) | (prot & PTE_ATTRS)
+        self._note_tagged(addr, length, prot)
         self.flush_tlbs()
         if not prot & PROT_EXEC or guard_changed:
             # no TB translated under the old guarded attribute outlives it (qemu keys TBs on it)
@@ -241,6 +293,8 @@ class Memory:
     # ----- Python-side access (loader, syscalls) -----
     def spans(self, addr, length, need):
         """Yield (arena offset, length) chunks for a guest range, checking permissions."""
+        if addr >> 56 and self.untag_pointers and not addr & (1 << 55):
+            addr &= (1 << 56) - 1
         end = addr + length
         while addr < end:
             e = self.pte(addr >> PAGE_SHIFT) if 0 <= addr < (1 << VA_BITS) else 0

@@ -118,6 +118,13 @@ PROGRAMS = [
     _p("bti_nohandler", binary="bti", args=["nohandler"], jit_all=True,
        exit_status=128 + 4, signal=4, stderr=QEMU_SIGILL_STDERR),
     _p("bti_cortex_a72", binary="bti", args=["nopauth"], cpu="cortex-a72"),
+    # FEAT_MTE: a tagged heap buffer (IRG, STG, LDG, SUBP, GMI, ADDG) overflowed by a store or
+    # a load under sync tag checks (SEGV_MTESERR at the byte), by a store under async ones
+    # (SEGV_MTEAERR at the next syscall), and unnoticed with tag checks off
+    _p("mte_overflow", args=["sync"], cpu="max", jit_all=True),
+    _p("mte_overflow_load", binary="mte_overflow", args=["load"], cpu="max"),
+    _p("mte_overflow_async", binary="mte_overflow", args=["async"], cpu="max"),
+    _p("mte_overflow_none", binary="mte_overflow", args=["none"], cpu="max"),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve

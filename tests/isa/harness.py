@@ -418,6 +418,17 @@ def _pac_input_not_extended(word, start):
 UNICORN_BUGS.append((0, 0, 'AddPAC of a pointer with bad extension bits (QEMU 5.0 ORs the '
                            'error bit)', _pac_input_not_extended))
 
+# FEAT_MTE: Unicorn 2.1 (QEMU 5.0) has none of it (IRG raises an exception there), while nbemu's
+# max has MTE2; the tag arithmetic is pinned by tests/test_mte.py against hand-worked Arm ARM
+# values and the memory forms by QEMU's own mte-* programs and the mte_overflow corpus program
+for _m, _v in ((0xDFE0FC00, 0x9AC00000),        # SUBP, SUBPS
+               (0xFFE0F800, 0x9AC01000),        # IRG, GMI
+               (0xBFC0C000, 0x91800000),        # ADDG, SUBG
+               (0xFF200000, 0xD9200000),        # STG, STZG, ST2G, STZ2G, LDG (and the EL1 forms)
+               (0xFE400000, 0x68000000),        # STGP
+               (0xFFFFFFE0, 0xD50B7460), (0xFFFFFFE0, 0xD50B7480)):    # DC GVA, DC GZVA
+    UNICORN_BUGS.append((_m, _v, 'FEAT_MTE, which Unicorn lacks', None))
+
 
 def unicorn_bug(words, start):
     for w in words:

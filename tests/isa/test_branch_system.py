@@ -345,7 +345,7 @@ _SAME_AS_UNICORN = {
 # sanitised view of the features nbemu implements)
 _LINUX_VIEW = {
     (3, 0, 0, 4, 0): 0x11,              # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP, AdvSIMD
-    (3, 0, 0, 4, 1): 0x1,               # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI); no SSBS/MTE
+    (3, 0, 0, 4, 1): 0x201,             # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI), MTE=2 (MTE2); no SSBS
     (3, 0, 0, 4, 4): 0,                 # ID_AA64ZFR0_EL1: no SVE
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
     (3, 0, 0, 5, 1): 0,                 # ID_AA64DFR1_EL1

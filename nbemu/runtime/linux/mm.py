@@ -19,7 +19,7 @@ MAP_SHARED mappings of anonymous memory and of files open read-write are host sh
 import errno
 import os
 
-from nbemu.core.memdefs import PROT_GUARDED
+from nbemu.core.memdefs import PROT_GUARDED, PROT_TAGGED
 from nbemu.gen import features
 
 from ..memory import PAGE_MASK, PAGE_SHIFT, PAGE_SIZE, OutOfGuestMemory
@@ -277,6 +277,8 @@ def sys_mmap(p, addr, length, prot, flags, fd, offset):
     size = page_up(length)
     if size > TASK_SIZE or size < length:
         return -errno.ENOMEM
+    if prot & abi.PROT_MTE and not has_mte(p):
+        return -errno.EINVAL        # arch_validate_prot: PROT_MTE only with FEAT_MTE2
     prot = guest_prot(p, prot)
     anon = bool(flags & abi.MAP_ANONYMOUS)
     f = None
@@ -341,12 +343,19 @@ def has_bti(p):
     return p.machine.cpu_model.has(features.BTI)
 
 
+def has_mte(p):
+    return p.machine.cpu_model.has(features.MTE2)
+
+
 def guest_prot(p, prot):
-    """The guest's PROT_* bits -> Memory's: rwx, and PROT_BTI as the guarded attribute when the
-    CPU model has FEAT_BTI (Linux's VM_ARM64_BTI; without it mmap ignores the bit)."""
+    """The guest's PROT_* bits -> Memory's: rwx, PROT_BTI as the guarded attribute when the
+    CPU model has FEAT_BTI (Linux's VM_ARM64_BTI; without it mmap ignores the bit), PROT_MTE as
+    the tagged one (VM_MTE; the callers refuse it without FEAT_MTE2)."""
     out = prot & 7
     if prot & abi.PROT_BTI and has_bti(p):
         out |= PROT_GUARDED
+    if prot & abi.PROT_MTE and has_mte(p):
+        out |= PROT_TAGGED
     return out
 
 
@@ -365,8 +374,8 @@ def sys_mprotect(p, addr, length, prot):
         return -errno.EINVAL
     if prot & ~(7 | abi.PROT_SEM | abi.PROT_BTI | abi.PROT_MTE | abi.PROT_GROWSDOWN |
                 abi.PROT_GROWSUP) or \
-            prot & abi.PROT_BTI and not has_bti(p):
-        return -errno.EINVAL        # Linux's arch_validate_prot: PROT_BTI only with FEAT_BTI
+            prot & abi.PROT_BTI and not has_bti(p) or prot & abi.PROT_MTE and not has_mte(p):
+        return -errno.EINVAL        # Linux's arch_validate_prot: PROT_BTI/MTE with the feature
     size = page_up(length)
     if size == 0:
         return 0
@@ -429,6 +438,8 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
             return -errno.ENOMEM
     keep = min(old_size, new_size)
     data = mm.mem.read(old, keep, need=0) if keep else b''
+    # FEAT_MTE: the allocation tags move with the data (read as 0 from untagged pages)
+    tags = mm.mem.read_tags(old, keep) if keep and mm.mem.tagged else b''
     pieces = [x.piece(max(x.start, old), min(x.end, old + keep))
               for x in mm.vmas if x.start < old + keep and x.end > old]
     try:
@@ -450,6 +461,8 @@ def sys_mremap(p, old, old_size, new_size, flags, new_addr):
     for x in pieces:
         if x.prot != v.prot:
             mm.mem.protect(target + (x.start - old), x.end - x.start, x.prot)
+    if tags:
+        mm.mem.write_tags(target, tags)
     mm._merge()
     return target
 

@@ -37,7 +37,9 @@ import time
 from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
     OFF_PC, OFF_SP, OFF_V, OFF_X
 from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_INTERRUPT
+from nbemu.core.tlb import SEGV_INFO_TAG
 from ..memory import GuestFault
+from .mte import SEGV_MTESERR
 from . import abi
 from .hostsig import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERESTARTSYS, \
     Interrupted, first_deadline
@@ -320,8 +322,18 @@ class Signals:
         addr = int(self.p.machine.state['fault_addr'][0])
         if reason == EXIT_SEGV:
             sig = abi.SIGSEGV
-            mapped = self.p.mem.pte(addr >> 12) if addr < (1 << 48) else 0
+            plain = addr & _UNTAG if not addr & (1 << 55) else addr
+            mapped = self.p.mem.pte(plain >> 12) if plain < (1 << 48) else 0
             code = abi.SEGV_ACCERR if mapped else abi.SEGV_MAPERR
+            if info_word & SEGV_INFO_TAG:
+                code = SEGV_MTESERR
+            # Linux reports the address without its top byte (arch_untagged_si_addr) unless
+            # the handler has SA_EXPOSE_TAGBITS: then with the tag, bits 59:56, for a tag check
+            # fault (do_tag_check_fault), the whole top byte otherwise
+            if not self.actions[sig].flags & abi.SA_EXPOSE_TAGBITS:
+                addr = plain
+            elif code == SEGV_MTESERR:
+                addr = plain & ~(0xF << 56) | addr & (0xF << 56)
         elif reason == EXIT_BUS:
             sig, code = abi.SIGBUS, abi.BUS_ADRALN
         elif reason in (EXIT_SIGILL, EXIT_BTI):
@@ -466,6 +478,9 @@ class Signals:
     def die_bad_frame(self):
         self.actions[abi.SIGSEGV].handler = abi.SIG_DFL
         self.die(abi.SIGSEGV)
+
+
+_UNTAG = (1 << 56) - 1
 
 
 def siginfo(sig, code, addr=None, pid=0, uid=0):

@@ -20,7 +20,7 @@ from ..memory import GuestFault
 # importing a module registers its syscalls
 from . import (abi, epoll, eventfd, execve, fork, fs, futex, mm, poll,  # noqa: F401
                shm, signalfd, signals, sockets, timerfd, timers, xattr)
-from . import pac_keys
+from . import mte, pac_keys
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
@@ -307,6 +307,8 @@ def sys_prctl(p, option, a2, a3, a4, a5):
         return 0
     if option == pac_keys.PR_PAC_RESET_KEYS:
         return pac_keys.prctl_reset_keys(p.machine, a2, a3, a4, a5)
+    if option in (mte.PR_SET_TAGGED_ADDR_CTRL, mte.PR_GET_TAGGED_ADDR_CTRL):
+        return mte.prctl(p, option, a2, a3, a4, a5)
     p.log_unimp(f'prctl option {option}')
     return -errno.EINVAL
 
