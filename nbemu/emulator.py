@@ -208,8 +208,9 @@ class Emulator:
                             syscalls.handle(p)
                     finally:
                         st.syscall_s += time.perf_counter() - t0
-from .runtime.linux import abi, mte, pac_keys
-from .runtime.linux import semihosting
+                    mte.take_async_fault(p)
+                elif r == vcpu_layout.EXIT_SIGILL and self._semihosting_call():
+                    pass
                 elif r >= vcpu_layout.FIRST_FAULT:
                     sig.fault(r)
                 elif r == vcpu_layout.EXIT_MTE_ASYNC:

@@ -9,9 +9,10 @@ reset, an uninstall or a flush is skipped, never called.
 Rows are int64[CB_WIDTH]; the vCPU record holds the table's address and row count.
 """
 import numpy as np
-from numba import cfunc, njit, types
+from numba import njit, types
 
 from . import cpu
+from .cfunc_cache import cached_cfunc
 from .native import call_v_u64x2, call_v_u64x4, peek64, poke64
 
 CB_KIND, CB_GEN, CB_FN, CB_UDATA, CB_IMM, CB_COND, CB_ENTRY, CB_STRIDE, CB_FLAGS = range(9)
@@ -179,6 +180,6 @@ def mem_report():
     """The memory-report cfunc `void(c, vaddr, info, value_lo, value_hi)`, compiled (or loaded from
     numba's disk cache) on first use: only runs with plugins pay for it."""
     if not _report:
-        _report.append(cfunc(types.void(types.uint64, types.uint64, types.uint64, types.uint64,
-                                        types.uint64), nopython=True, cache=True)(_mem_report))
+        _report.append(cached_cfunc(types.void(types.uint64, types.uint64, types.uint64,
+                                               types.uint64, types.uint64), _mem_report))
     return _report[0]

@@ -13,9 +13,10 @@ FEAT_MTE pages (PTE_MTE) are never filled: every access to one comes here and is
 (`check_tags`) when the thread has tag checks on.
 """
 import numpy as np
-from numba import cfunc, njit, types
+from numba import njit, types
 
 from . import cpu
+from .cfunc_cache import cached_cfunc
 from .memdefs import L2_BITS, PAGE_SHIFT, PTE_CODE, PTE_MTE, PTE_R, PTE_VALID, PTE_W, VA_BITS
 from .native import (call_u64_i64_u64_i64, call_v_i64_u64_i64_u64, call_v_u64x5, peek8, peek16,
                      peek32, peek64, poke8, poke16, poke32, poke64)
@@ -294,10 +295,10 @@ def slow_paths():
     """The (load, store) slow-path cfuncs, compiled or loaded from numba's disk cache on first
     use rather than at import (importing nbemu compiles nothing)."""
     if not _slow_paths:
-        _slow_paths.append(cfunc(types.uint64(types.uint64, types.uint64, types.int64),
-                                 nopython=True, cache=True)(_slow_ld))
-        _slow_paths.append(cfunc(types.void(types.uint64, types.uint64, types.int64, types.uint64),
-                                 nopython=True, cache=True)(_slow_st))
+        _slow_paths.append(cached_cfunc(types.uint64(types.uint64, types.uint64, types.int64),
+                                        _slow_ld))
+        _slow_paths.append(cached_cfunc(types.void(types.uint64, types.uint64, types.int64,
+                                                   types.uint64), _slow_st))
     return _slow_paths[0], _slow_paths[1]
 
 
