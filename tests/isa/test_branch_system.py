@@ -510,7 +510,6 @@ SIGILL_WORDS = {
     'msr cntvct_el0, x0': enc_sysreg(0, 3, 3, 14, 0, 2, 0),
     'dc ivac': enc_sys(0, 7, 6, 1, 0),
     'dc cvadp': enc_sys(3, 7, 13, 1, 0),
-    'dc gva': enc_sys(3, 7, 4, 3, 0),
     'ic iallu': enc_sys(0, 7, 5, 0, 31),
     'tlbi vmalle1': enc_sys(0, 8, 7, 0, 31),
     'at s1e0r': enc_sys(0, 7, 8, 2, 0),
