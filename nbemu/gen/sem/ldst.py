@@ -70,7 +70,8 @@ def _sext(v, size):
 
 
 @njit
-def _probe_slow(c, va, n):
+def probe_writable(c, va, n):
+    """Both ends of [va, va+n) lie on writable pages; else a SEGV is raised (False)."""
     last = va + U(n - 1)
     pte = page_walk(c, va)
     if not (pte & _PTE_VALID) or not (pte & _PTE_W):
@@ -90,11 +91,11 @@ def _probe_w(c, va, n):
     first access faults before anything is written."""
     if (va & _PAGE_OFF) + U(n) <= _PAGE:
         return True
-    return _probe_slow(c, va, n)
+    return probe_writable(c, va, n)
 
 
 @njit
-def _align_fault(c, va):
+def align_fault(c, va):
     poke64(c + O_FAULT_ADDR, va)
     request_exit(c, cpu.EXIT_BUS, 0)
 
@@ -251,7 +252,7 @@ def ld_excl(c, rt, rt2, rn, size, pair):
     va = rxsp(c, rn)
     total = size * 2 if pair else size
     if va & U(total - 1):
-        _align_fault(c, va)
+        align_fault(c, va)
         return
     lo, hi = _ld_upto16(c, va, total)
     if _faulted(c):
@@ -278,7 +279,7 @@ def st_excl(c, rs, rt, rt2, rn, size, pair):
     va = rxsp(c, rn)
     total = size * 2 if pair else size
     if va & U(total - 1):
-        _align_fault(c, va)
+        align_fault(c, va)
         return
     hi = ZERO
     if not pair:
@@ -440,7 +441,7 @@ def _rmw_ready(c, va, total):
     permission check, so a CAS whose comparison fails still faults on a read-only page, as in
     QEMU. An aligned access never crosses a page. Returns False after raising the fault."""
     if va & U(total - 1):
-        _align_fault(c, va)
+        align_fault(c, va)
         return False
     pte = page_walk(c, va)
     if not (pte & _PTE_VALID) or not (pte & _PTE_W):

@@ -20,12 +20,12 @@ from nbemu.core.memdefs import PTE_CODE, PTE_MTE, PTE_R, PTE_VALID, PTE_W
 from nbemu.core.native import peek64, poke8, poke64
 from nbemu.core.tlb import host_poke, note_code_store, page_walk, raise_segv, tag_at, tlb_fill
 
-from .common import (ONE, U, ZERO, add_with_carry, request_exit, rx, rxsp, set_nzcv, wx, wxsp)
+from .common import ONE, U, ZERO, add_with_carry, rx, rxsp, set_nzcv, wx, wxsp
+from .ldst import align_fault, probe_writable
 from .system import DCZ_BLOCK
 
 _O_MTE_CTRL = U(cpu.OFF_MTE_CTRL)
 _O_MTE_TAGS = U(cpu.OFF_MTE_TAGS)
-_O_FAULT_ADDR = U(cpu.OFF_FAULT_ADDR)
 _EXCL_SHIFT = U(cpu.MTE_EXCL_SHIFT)
 _TAG_SHIFT = U(56)
 _TAG_FIELD = U(0xF << 56)
@@ -130,23 +130,6 @@ def subp(c, rd, rn, rm, setflags):
 
 
 @njit
-def _align_fault(c, va):
-    poke64(c + _O_FAULT_ADDR, va)
-    request_exit(c, cpu.EXIT_BUS, 0)
-
-
-@njit
-def _writable(c, va, n):
-    """Both ends of [va, va+n) are writable pages; else a SEGV is raised (False)."""
-    for probe in (va, va + U(n - 1)):
-        pte = page_walk(c, probe)
-        if not (pte & _PTE_VALID) or not (pte & _PTE_W):
-            raise_segv(c, probe if probe == va else probe & _HI, True)
-            return False
-    return True
-
-
-@njit
 def _set_tags(c, va, n, tag, zero):
     """Allocation tag `tag` for the granules of [va, va+n) (va granule aligned, n a multiple of
     16); zero: their data too. The range was checked writable."""
@@ -174,9 +157,9 @@ def stg(c, rt, rn, imm, op, mode):
     va = base if mode == 2 else base + U(imm)
     n = 32 if op & 2 else 16
     if va & U(15):
-        _align_fault(c, va)
+        align_fault(c, va)
         return
-    if not _writable(c, va, n):
+    if not probe_writable(c, va, n):
         return
     _set_tags(c, va, n, (rxsp(c, rt) >> _TAG_SHIFT) & U(15), op & 1)
     if mode != 0:
@@ -190,9 +173,9 @@ def stgp(c, rt, rt2, rn, imm, mode):
     base = rxsp(c, rn)
     va = base if mode == 2 else base + U(imm)
     if va & U(15):
-        _align_fault(c, va)
+        align_fault(c, va)
         return
-    if not _writable(c, va, 16):
+    if not probe_writable(c, va, 16):
         return
     lo = rx(c, rt)
     hi = rx(c, rt2)
