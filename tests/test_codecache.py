@@ -101,6 +101,33 @@ def test_second_run_loads_compiled_tbs(tmp_path):
     assert int(n2.group(1)) == 0 and int(n2.group(2)) == int(n1.group(1)) + int(n1.group(2))
 
 
+def test_second_run_loads_kept_object_code_and_refuses_it_from_another_host(tmp_path):
+    """A fresh compile keeps its object code (runtime/native_code.py); a second run loads it
+    without numba's cache, and object code whose header names another codegen is not loaded
+    (the TB is compiled again)."""
+    cache = tmp_path / 'cache'
+    hello = GUEST / 'asm' / 'bin' / 'hello'
+    env = {'NBEMU_CACHE_DIR': str(cache), 'PATH': '/usr/bin:/bin'}
+    from conftest import shared_cache_dir
+    shutil.copytree(shared_cache_dir(), cache, ignore=shutil.ignore_patterns('tb'))
+    counts = re.compile(rb'TBs compiled by numba: (\d+) \(loaded from cache: (\d+)')
+    first = run_nbemu_cli(['--jit=all', '--stats', str(hello)], env=env)
+    compiled = int(counts.search(first.stderr).group(1))
+    kept = sorted((cache / 'tb' / '__pycache__').glob('*.native'))
+    assert compiled > 0 and len(kept) == compiled
+    for p in (cache / 'tb' / '__pycache__').glob('*.nb[ic]'):
+        p.unlink()
+    second = run_nbemu_cli(['--jit=all', '--stats', str(hello)], env=env)
+    assert second.stdout == first.stdout and second.returncode == first.returncode == 0
+    assert counts.search(second.stderr).groups() == (b'0', str(compiled).encode())
+    for p in kept:
+        header, rest = p.read_bytes().split(b'\n', 1)
+        p.write_bytes(header.replace(b'numba=', b'numba=0') + b'\n' + rest)
+    third = run_nbemu_cli(['--jit=all', '--stats', str(hello)], env=env)
+    assert third.stdout == first.stdout and third.returncode == 0
+    assert counts.search(third.stderr).groups() == (str(compiled).encode(), b'0')
+
+
 def _cached_tbs(cache):
     return sorted(p.name for p in (cache / 'tb').glob('nbemu_tb_*.py'))
 

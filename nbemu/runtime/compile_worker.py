@@ -11,6 +11,7 @@ import time
 
 def main(cache_dir):
     from nbemu.gen import decode, helper_cache, interp_builder  # noqa: F401 (imports every handler)
+    from . import native_code
     from .jit import DETACHED_SECONDS, load_module
     # the same semantics helpers, registered with the same helper cache, as in the emulator
     decode.decoder()
@@ -25,7 +26,7 @@ def main(cache_dir):
             return
         t0 = time.perf_counter()
         try:
-            load_module(path)
+            native_code.save(path, load_module(path).tb)
             reply = f'ok {time.perf_counter() - t0:.6f}'
         except Exception as e:
             reply = 'error ' + repr(e).replace('\n', ' ')

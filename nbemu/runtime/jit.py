@@ -14,7 +14,7 @@ import time
 
 from nbemu.gen import emit
 
-from . import codecache, helper_process
+from . import codecache, helper_process, native_code
 
 
 class TBCompiler:
@@ -37,11 +37,15 @@ class TBCompiler:
         return 'nbemu_tb_' + hashlib.sha256(src.encode()).hexdigest()[:24]
 
     def is_cached(self, src):
-        """Whether numba's disk cache already holds this source's code (loading it takes
+        """Whether the disk cache already holds this source's code, as kept object code
+        (native_code) or as numba's cache entry (loading it takes a fraction of a millisecond or
         milliseconds; compiling it, a large fraction of a second or more)."""
+        path = os.path.join(self.dir, self._name(src) + '.py')
+        return os.path.exists(path) and (native_code.exists(path) or self._numba_cached(src))
+
+    def _numba_cached(self, src):
         name = self._name(src)
-        return (os.path.exists(os.path.join(self.dir, name + '.py')) and
-                os.path.exists(os.path.join(self.dir, '__pycache__', _index_file(name, src))))
+        return os.path.exists(os.path.join(self.dir, '__pycache__', _index_file(name, src)))
 
     def write_source(self, src):
         """The path of the module file holding src (written once; its name is its hash)."""
@@ -60,9 +64,16 @@ class TBCompiler:
         (counted as this compiler's compile, with that latency)."""
         t0 = time.perf_counter()
         path = self.write_source(src)
-        had_cache = self.is_cached(src)
-        self._keep.append(load_module(path).tb)
-        address = self._keep[-1].address
+        address = native_code.load(path)
+        had_cache = address is not None
+        if address is None:
+            had_cache = self._numba_cached(src)
+            cf = load_module(path).tb
+            self._keep.append(cf)
+            address = cf.address
+            if not had_cache:
+                native_code.save(path, cf)
+            native_code.remember(path, address)
         dt = time.perf_counter() - t0
         if compiled_elsewhere is not None:
             self.compiled += 1
