@@ -65,7 +65,6 @@ class Machine:
         self.epoch = 0
         self.stats = Stats()
         self.on_translate = on_translate    # hook(TranslatedTB): -d in_asm, op
-        self.on_tb_exec = None              # hook(pc) before each TB: -d exec, cpu (slow)
         # plugin core hooks (runtime/plugin): instrument(TranslatedTB) at translation,
         # on_plugin_request() at EXIT_PLUGIN, on_flush() after a code-cache flush
         self.instrument = None
@@ -132,15 +131,12 @@ class Machine:
         if self.on_translate:
             self.on_translate(tb)
         if self.jit == 'all':
-            self._install(row, self.epoch, self.compiler.compile(tb, loops=self.on_tb_exec is None))
+            self._install(row, self.epoch, self.compiler.compile(tb))
         return row
 
     def _hot_code(self, row):
         """The rows of the code to compile for hot TB row (the region grown from it, or the TB
         alone) and a function that generates its source (called off the main thread)."""
-        if self.on_tb_exec is not None:     # tracing every TB: no loops inside compiled code
-            tb = self.tbc.meta[row]
-            return (row,), lambda: emit.tb_source(tb, loops=False)
         rows = regions.select(self.tbc, row, self.hot_threshold)
         if len(rows) == 1:
             tb = self.tbc.meta[row]
@@ -218,24 +214,16 @@ class Machine:
         EXIT_BUDGET). Returns the exit reason; pc and exit data are in state."""
         st = self.state
         c = np.uint64(st.ctypes.data)
-        logged = False
         while True:
             st['exit_reason'] = 0
-            budget = self.poll_budget
-            if self.on_tb_exec is not None:
-                budget = 1
-                if not logged:
-                    self.on_tb_exec(self.pc)
-            logged = False
             t0 = time.perf_counter()
             self.interp.run(c, self.tbc.ins, self.tbc.tbs, self.tbc.table, self.hot_threshold,
-                            budget, -1)
+                            self.poll_budget, -1)
             self.stats.native_s += time.perf_counter() - t0
             self.stats.entries += 1
             r = int(st['exit_reason'][0])
             st['memcb_ref'] = 0
             if r == cpu.EXIT_MISS:
-                logged = True
                 if self.pc & 3:     # PC alignment fault, delivered as SIGBUS
                     st['exit_reason'] = cpu.EXIT_BUS
                     st['fault_addr'] = self.pc
@@ -250,10 +238,7 @@ class Machine:
             elif r == cpu.EXIT_HOT:
                 self._submit_hot(int(st['exit_info'][0]))
             elif r == cpu.EXIT_BUDGET:
-                # tracing's budget of one TB is internal; the deadline and polling are not
-                if self.on_tb_exec is None or self.at_deadline():
-                    return r
-                continue
+                return r
             elif r == cpu.EXIT_PLUGIN:
                 self.on_plugin_request()
             elif r == cpu.EXIT_SMC:
