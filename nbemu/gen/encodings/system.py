@@ -31,7 +31,7 @@ def _mrs(f):
 
 
 def _msr(f):
-    d = system.msr_dest(2 + f.o0, f.op1, f.crn, f.crm, f.op2)
+    d = system.msr_dest(2 + f.o0, f.op1, f.crn, f.crm, f.op2, f.cpu)
     return None if d is None else (f.rt, d)
 
 
