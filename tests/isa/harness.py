@@ -67,23 +67,24 @@ def _result(x, sp, pc, nzcv, v, data, fpcr, fpsr):
 _MACHINES = {}      # jit mode -> (Machine, pristine state): one per mode, reused by every run
 
 
-def _machine(jit, cache_dir):
+def _machine(jit, cache_dir, cpu_model=None):
     from nbemu.runtime.machine import Machine
     from nbemu.runtime.memory import Memory
-    key = (jit, cache_dir)
+    key = (jit, cache_dir, cpu_model)
     if key not in _MACHINES:
         # building a Memory and a TB cache costs ~0.15 s (large zeroed tables), ~100x the run
         mem = Memory(1 << 22)
         mem.map(CODE, 0x1000, 5)
         mem.map(DATA, DATA_SIZE, 3)
-        m = Machine(mem, jit=jit, cache_dir=cache_dir, max_tb_insns=1)
+        m = Machine(mem, jit=jit, cache_dir=cache_dir, max_tb_insns=1, cpu_model=cpu_model)
         _MACHINES[key] = (m, m.state.copy())
     return _MACHINES[key]
 
 
-def run_nbemu(words, start, jit='off', cache_dir=None):
+def run_nbemu(words, start, jit='off', cache_dir=None, cpu_model=None):
+    """cpu_model: the nbemu CPU model's name (None: the default, max, as Unicorn's)."""
     from nbemu.core import cpu
-    m, pristine = _machine(jit, cache_dir or CACHE)
+    m, pristine = _machine(jit, cache_dir or CACHE, cpu_model)
     mem = m.mem
     m.flush()                       # no TB of an earlier run survives
     mem.write(CODE, bytes(0x1000), need=0)

@@ -344,7 +344,7 @@ _SAME_AS_UNICORN = {
 # ID registers as a Linux process reads them under nbemu's default model, max (the kernel's
 # sanitised view of the features nbemu implements)
 _LINUX_VIEW = {
-    (3, 0, 0, 4, 0): 0x11,              # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP, AdvSIMD
+    (3, 0, 0, 4, 0): 0x110011,          # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP and AdvSIMD with FP16
     (3, 0, 0, 4, 1): 0x201,             # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI), MTE=2 (MTE2); no SSBS
     (3, 0, 0, 4, 4): 0,                 # ID_AA64ZFR0_EL1: no SVE
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
