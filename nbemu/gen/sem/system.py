@@ -79,14 +79,10 @@ def mrs_source(op0, op1, crn, crm, op2, model):
     return None
 
 
-def msr_dest(op0, op1, crn, crm, op2, model=None):
-    """Selector for a register EL0 may write, or None (SIGILL); FPCR with its FZ16 bit when
-    `model` (a features.CpuModel) has FEAT_FP16."""
-    from .. import features
-    d = RW_REGS.get((op0, op1, crn, crm, op2))
-    if d == SR_FPCR and model is not None and model.has(features.FP16):
-        return SR_FPCR_FP16
-    return d
+def msr_dest(op0, op1, crn, crm, op2):
+    """Selector for a register EL0 may write, or None (SIGILL). The decoder turns SR_FPCR into
+    SR_FPCR_FP16 (FZ16 writable) for models with FEAT_FP16."""
+    return RW_REGS.get((op0, op1, crn, crm, op2))
 
 
 # ----- host time for CNTVCT_EL0 -----
