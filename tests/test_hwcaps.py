@@ -20,6 +20,7 @@ LSE_MODELS = {'max', 'neoverse-n1'}
 # neoverse-n1, 0x1021111110212120 on max)
 HWCAP_MODELS = {
     3: set(MODELS), 4: set(MODELS), 5: set(MODELS), 6: set(MODELS),   # AES PMULL SHA1 SHA2
+    9: {'max', 'neoverse-n1'}, 10: {'max', 'neoverse-n1'},            # FPHP ASIMDHP
     20: {'max', 'neoverse-n1'},                                       # ASIMDDP
     17: {'max'}, 18: {'max'}, 19: {'max'}, 21: {'max'}, 27: {'max'},  # SHA3 SM3 SM4 SHA512 FLAGM
     30: {'max'}, 31: {'max'},                                         # PACA PACG
@@ -211,6 +212,7 @@ def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
     names = {line.split(' ')[0] for line in mine}
     assert {'aese', 'pmull', 'sha1c', 'sha256h'} <= names
     assert ('sdot' in names) == (cpu in HWCAP_MODELS[20])
+    assert ({'fphp', 'asimdhp'} <= names) == (cpu in HWCAP_MODELS[9])
     assert ({'sha512h', 'eor3', 'sm3ss1', 'sm4e', 'flagm', 'flagm2'} <= names) == (cpu == 'max')
 
 

@@ -11,7 +11,7 @@ nbemu implements. What the restriction removes, per model:
 
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
-- neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
+- neoverse-n1: SSBS (PFR1), RDM (ISAR0);
 - max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, BF16, I8MM, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
@@ -23,7 +23,11 @@ EPAC or FPAC (APA 1 means none of them). FEAT_BTI as max has it (PFR1.BT = 1, HW
 guarded pages and the branch-target check (nbemu.gen.sem.bti). FEAT_MTE2 as Linux shows qemu's
 max, capped below MTE3 (PFR1.MTE = 2, HWCAP2_MTE): the instructions (nbemu.gen.sem.mte), PROT_MTE
 tag storage and the tag checks of prctl's sync and async modes (nbemu.core.tlb.check_tags).
-FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
+FEAT_FP16 as neoverse-n1 and max have it (PFR0.FP = AdvSIMD = 1, HWCAP_FPHP and HWCAP_ASIMDHP):
+every half-precision data-processing encoding (scalar FP with ftype = 3, the AdvSIMD FP16 groups,
+the .H by-element, across-lanes, pairwise and fixed-point forms, FMOV .4H/.8H immediate) and
+FPCR.FZ16; the conversions between half and single/double (FCVT, FCVTL, FCVTN) and the half
+loads and stores are Armv8.0 and decode on every model.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -50,6 +54,7 @@ HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
 HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
+HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
 
 
@@ -75,8 +80,8 @@ FIELDS = {
     'EL1': Field(PFR0, 4, 1),
     'BT': Field(PFR1, 0, 1, hwcaps2={1: HWCAP2_BTI}),             # FEAT_BTI
     'MTE': Field(PFR1, 8, 2, hwcaps2={2: HWCAP2_MTE}),            # MTE2; not MTE3 (asymmetric)
-    'FP': Field(PFR0, 16, 0, {0: HWCAP_FP}, signed=True),         # no FP16 (level 1)
-    'AdvSIMD': Field(PFR0, 20, 0, {0: HWCAP_ASIMD}, signed=True),
+    'FP': Field(PFR0, 16, 1, {0: HWCAP_FP, 1: HWCAP_FPHP}, signed=True),      # 1: FP16
+    'AdvSIMD': Field(PFR0, 20, 1, {0: HWCAP_ASIMD, 1: HWCAP_ASIMDHP}, signed=True),
     'AES': Field(ISAR0, 4, 2, {1: HWCAP_AES, 2: HWCAP_PMULL}),   # AESE..; 2: PMULL .1Q
     'SHA1': Field(ISAR0, 8, 1, {1: HWCAP_SHA1}),
     'SHA2': Field(ISAR0, 12, 2, {1: HWCAP_SHA2, 2: HWCAP_SHA512}),  # SHA256; 2: SHA512
@@ -134,8 +139,11 @@ BTI = Feature('FEAT_BTI', 'BT', 1)
 MTE = Feature('FEAT_MTE', 'MTE', 1)
 # allocation tag storage (PROT_MTE) and tag checks (prctl PR_SET_TAGGED_ADDR_CTRL)
 MTE2 = Feature('FEAT_MTE2', 'MTE', 2)
+# half-precision scalar FP (ftype = 3) and FPCR.FZ16; the AdvSIMD forms need the AdvSIMD field too
+FP16 = Feature('FEAT_FP16', 'FP', 1)
+FP16_SIMD = Feature('FEAT_FP16 (AdvSIMD)', 'AdvSIMD', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD)
 
 
 def _restrict(qemu_regs):

@@ -67,23 +67,24 @@ def _result(x, sp, pc, nzcv, v, data, fpcr, fpsr):
 _MACHINES = {}      # jit mode -> (Machine, pristine state): one per mode, reused by every run
 
 
-def _machine(jit, cache_dir):
+def _machine(jit, cache_dir, cpu_model=None):
     from nbemu.runtime.machine import Machine
     from nbemu.runtime.memory import Memory
-    key = (jit, cache_dir)
+    key = (jit, cache_dir, cpu_model)
     if key not in _MACHINES:
         # building a Memory and a TB cache costs ~0.15 s (large zeroed tables), ~100x the run
         mem = Memory(1 << 22)
         mem.map(CODE, 0x1000, 5)
         mem.map(DATA, DATA_SIZE, 3)
-        m = Machine(mem, jit=jit, cache_dir=cache_dir, max_tb_insns=1)
+        m = Machine(mem, jit=jit, cache_dir=cache_dir, max_tb_insns=1, cpu_model=cpu_model)
         _MACHINES[key] = (m, m.state.copy())
     return _MACHINES[key]
 
 
-def run_nbemu(words, start, jit='off', cache_dir=None):
+def run_nbemu(words, start, jit='off', cache_dir=None, cpu_model=None):
+    """cpu_model: the nbemu CPU model's name (None: the default, max, as Unicorn's)."""
     from nbemu.core import cpu
-    m, pristine = _machine(jit, cache_dir or CACHE)
+    m, pristine = _machine(jit, cache_dir or CACHE, cpu_model)
     mem = m.mem
     m.flush()                       # no TB of an earlier run survives
     mem.write(CODE, bytes(0x1000), need=0)
@@ -346,20 +347,6 @@ NOT_IMPLEMENTED = [
     # FEAT_FRINTTS: FRINT32Z/32X/64Z/64X
     (0xFFBE7C00, 0x1E284000, 'FRINTTS (scalar): 000 11110 0 x 1 0100 0x 10000'),
     (0x9FBFEC00, 0x0E21E800, 'FRINTTS (vector): 0 Q U 01110 0 sz 10000 1111 x 10'),
-    # FEAT_FP16: half-precision data processing
-    (0x5FC00000, 0x1EC00000, 'FP16 scalar (ftype=11): FP data processing, compare, '
-                             'conditional, immediate, conversions', [(0xFFFE7C00, 0x1EE24000)]),
-    (0x9F60C400, 0x0E400400, 'FP16 three same (vector): 0 Q U 01110 a 10 Rm 00 opcode 1'),
-    (0xDF60C400, 0x5E400400, 'FP16 three same (scalar): 01 U 11110 a 10 Rm 00 opcode 1'),
-    (0x9F7E0C00, 0x0E780800, 'FP16 two-register misc (vector): 0 Q U 01110 a 1111 00 op 10'),
-    (0xDF7E0C00, 0x5E780800, 'FP16 two-register misc (scalar): 01 U 11110 a 1111 00 op 10'),
-    (0x9FC03400, 0x0F001000, 'FP16 by element (vector, size=00): FMLA/FMLS/FMUL(X)'),
-    (0xDFC03400, 0x5F001000, 'FP16 by element (scalar, size=00): FMLA/FMLS/FMUL(X)'),
-    (0xBF7FCC00, 0x0E30C800, 'FP16 across lanes: 0 Q 0 01110 a 0 11000 011xx 10'),
-    (0xFF7FCC00, 0x5E30C800, 'FP16 pairwise (scalar): 01 0 11110 a 0 11000 011xx 10'),
-    (0x9FF0E400, 0x0F10E400, 'FP16 fixed-point conversion (vector, immh=001x)'),
-    (0xDFF0E400, 0x5F10E400, 'FP16 fixed-point conversion (scalar, immh=001x)'),
-    (0xBFF8FC00, 0x0F00FC00, 'FP16 FMOV (vector, immediate, half): op=0 cmode=1111 o2=1'),
     # FEAT_PAuth ERETAA/ERETAB: EL1 only (UNDEFINED at EL0), but Unicorn runs at EL1
     (0xFFFFFBFF, 0xD69F0BFF, 'PAuth ERETAA/ERETAB: 1101011 0 100 11111 00001 M 11111 11111'),
     # FEAT_MTE

@@ -300,11 +300,11 @@ def test_msr_mrs_fpcr_fpsr(mode):
     @given(v=value, w=value, a=st.integers(0, 30), b=reg, c=reg, d=reg,
            fpcr=st.integers(0, 0xFFFFFFFF), fpsr=st.integers(0, 0xFFFFFFFF), s=start())
     def prop(v, w, a, b, c, d, fpcr, fpsr, s):
-        # FZ16 (bit 19) exists in Unicorn's max CPU, which has FP16; nbemu does not advertise
-        # FP16 and keeps it RES0 (checked below), so leave it out of the differential values
-        s.fpcr = fpcr & sys_sem.FPCR_MASK
+        # the harness runs nbemu's max model, which has FP16 as Unicorn's max CPU: FZ16 (bit
+        # 19) is writable
+        s.fpcr = fpcr & sys_sem.FPCR_MASK_FP16
         s.fpsr = fpsr & sys_sem.FPSR_MASK
-        s.x[a] = v & ~(1 << 19)
+        s.x[a] = v
         if b != 31 and b != a:
             s.x[b] = w
         run_words([mrs(FPCR, d), mrs(FPSR, c), msr(FPCR, a), msr(FPSR, b), mrs(FPCR, c),
@@ -316,9 +316,9 @@ def test_fpcr_fpsr_masks():
     s = Start(x=[M64] * 31)
     r = run_nbemu([msr(FPCR, 1), msr(FPSR, 2), mrs(FPCR, 3), mrs(FPSR, 4)], s, jit='off',
                   cache_dir=CACHE)
-    assert r['x'][3] == sys_sem.FPCR_MASK == 0x07F70000
+    assert r['x'][3] == sys_sem.FPCR_MASK_FP16 == 0x07FF0000       # max has FP16: FZ16
     assert r['x'][4] == sys_sem.FPSR_MASK == 0xF800009F
-    assert r['fpcr'] == 0x07F70000 and r['fpsr'] == 0xF800009F
+    assert r['fpcr'] == 0x07FF0000 and r['fpsr'] == 0xF800009F
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -344,7 +344,7 @@ _SAME_AS_UNICORN = {
 # ID registers as a Linux process reads them under nbemu's default model, max (the kernel's
 # sanitised view of the features nbemu implements)
 _LINUX_VIEW = {
-    (3, 0, 0, 4, 0): 0x11,              # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP, AdvSIMD
+    (3, 0, 0, 4, 0): 0x110011,          # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP and AdvSIMD with FP16
     (3, 0, 0, 4, 1): 0x201,             # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI), MTE=2 (MTE2); no SSBS
     (3, 0, 0, 4, 4): 0,                 # ID_AA64ZFR0_EL1: no SVE
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1

@@ -2,7 +2,9 @@
 AdvSIMD floating-point groups (vector and scalar forms of three-same, two-reg misc, compare,
 pairwise, across-lanes, by-element, shift-to-fixed conversions).
 
-ftype: 0 = single, 1 = double, 3 = half (2 is unallocated except for FMOV Vd.D[1]).
+ftype: 0 = single, 1 = double, 3 = half (2 is unallocated except for FMOV Vd.D[1]). Every
+half-precision data-processing form needs FEAT_FP16 (QEMU's dc_isar_feature(aa64_fp16) checks);
+the conversions between half and single/double (FCVT, FCVTL, FCVTN) are Armv8.0.
 """
 from .. import features
 from ..decode import Pattern
@@ -11,21 +13,28 @@ from ..sem import simd as S
 from .simd import _s64, vfp_expand_imm
 
 
-def _ft_ok(ft):
-    return ft != 2
+def _ft_ok(f):
+    return f.ftype != 2 and (f.ftype != 3 or f.cpu.has(features.FP16))
+
+
+def _h_ok(f, half):
+    """An AdvSIMD form: the half-precision ones need FEAT_FP16 (AdvSIMD)."""
+    return not half or f.cpu.has(features.FP16_SIMD)
 
 
 def _dp1(f):
     ft, opc = f.ftype, f.opc
-    if not _ft_ok(ft):
+    if ft == 2:
         return None
-    if opc <= 3:
-        return (opc, f.rd, f.rn, ft, 0)
-    if opc >> 2 == 1:                              # FCVT
+    if opc >> 2 == 1:                              # FCVT (from or to half too: Armv8.0)
         to = opc & 3
         if to == 2 or to == ft:
             return None
         return (F.U_CVT, f.rd, f.rn, ft, to)
+    if not _ft_ok(f):
+        return None
+    if opc <= 3:
+        return (opc, f.rd, f.rn, ft, 0)
     if 8 <= opc <= 15 and opc != 13:
         op = {8: F.U_RINTN, 9: F.U_RINTP, 10: F.U_RINTM, 11: F.U_RINTZ, 12: F.U_RINTA,
               14: F.U_RINTX, 15: F.U_RINTI}[opc]
@@ -36,7 +45,7 @@ def _dp1(f):
 
 
 def _dp2(f):
-    if not _ft_ok(f.ftype) or f.opc > 8:
+    if not _ft_ok(f) or f.opc > 8:
         return None
     op = [F.OP_MUL, F.OP_DIV, F.OP_ADD, F.OP_SUB, F.OP_MAX, F.OP_MIN, F.OP_MAXNM, F.OP_MINNM,
           F.OP_NMUL][f.opc]
@@ -44,14 +53,14 @@ def _dp2(f):
 
 
 def _fmov_imm(f):
-    if not _ft_ok(f.ftype) or f.imm5:
+    if not _ft_ok(f) or f.imm5:
         return None
     n = {0: 32, 1: 64, 3: 16}[f.ftype]
     return (f.rd, _s64(vfp_expand_imm(f.imm8, n)), 0)
 
 
 def _conv_fixed(f):
-    if not _ft_ok(f.ftype) or (f.sf == 0 and f.scale < 32):
+    if not _ft_ok(f) or (f.sf == 0 and f.scale < 32):
         return None
     fbits = 64 - f.scale
     if f.rmode == 0 and f.opc in (2, 3):
@@ -69,6 +78,8 @@ def _conv_int(f):
         if sf == 1 and rmode == 1 and opc == 7:
             return (F.fmov_gen, (f.rd, f.rn, 1, 1, F.FM_FROM_GEN_HI))
         return None
+    if ft == 3 and not f.cpu.has(features.FP16):
+        return None
     if ft == 1 and sf == 0 and rmode == 3 and opc == 6:
         return (F.fp_jcvt, (f.rd, f.rn)) if f.cpu.has(features.JSCVT) else None
     if opc <= 1:
@@ -84,7 +95,7 @@ def _conv_int(f):
     return (F.fmov_gen, (f.rd, f.rn, ft, sf, F.FM_TO_GEN if opc == 6 else F.FM_FROM_GEN))
 
 
-def _rows(name, layout, fn, helpers):
+def _rows(name, layout, fn, helpers, feature=None):
     out = []
     for h in helpers:
         def args(f, h=h):
@@ -92,7 +103,7 @@ def _rows(name, layout, fn, helpers):
             if r is None or r[0] is not h:
                 return None
             return r[1]
-        out.append(Pattern(name, layout, h, args, pure=True))
+        out.append(Pattern(name, layout, h, args, pure=True, feature=feature))
     return out
 
 
@@ -103,15 +114,15 @@ SCALAR = [
             F.fp_dp2, _dp2, pure=True),
     Pattern('FP data-processing (3 source)', '000 11111 ftype:2 o1:1 rm:5 o0:1 ra:5 rn:5 rd:5',
             F.fp_dp3, lambda f: (f.rd, f.rn, f.rm, f.ra, f.ftype, f.o1 << 1 | f.o0)
-            if _ft_ok(f.ftype) else None, pure=True),
+            if _ft_ok(f) else None, pure=True),
     Pattern('FCMP/FCMPE', '000 11110 ftype:2 1 rm:5 00 1000 rn:5 opc2:5', F.fp_cmp,
             lambda f: (f.rn, f.rm, f.ftype, (f.opc2 >> 3) & 1, f.opc2 >> 4)
-            if _ft_ok(f.ftype) and f.opc2 & 7 == 0 else None, pure=True),
+            if _ft_ok(f) and f.opc2 & 7 == 0 else None, pure=True),
     Pattern('FCCMP/FCCMPE', '000 11110 ftype:2 1 rm:5 cond:4 01 rn:5 op:1 nzcv:4', F.fp_ccmp,
-            lambda f: (f.rn, f.rm, f.ftype, f.nzcv, f.cond, f.op) if _ft_ok(f.ftype) else None,
+            lambda f: (f.rn, f.rm, f.ftype, f.nzcv, f.cond, f.op) if _ft_ok(f) else None,
             pure=True),
     Pattern('FCSEL', '000 11110 ftype:2 1 rm:5 cond:4 11 rn:5 rd:5', F.fp_csel,
-            lambda f: (f.rd, f.rn, f.rm, f.cond, f.ftype) if _ft_ok(f.ftype) else None,
+            lambda f: (f.rd, f.rn, f.rm, f.cond, f.ftype) if _ft_ok(f) else None,
             pure=True),
     Pattern('FMOV (scalar, immediate)', '000 11110 ftype:2 1 imm8:8 100 imm5:5 rd:5',
             S.simd_const, _fmov_imm, pure=True),
@@ -253,7 +264,8 @@ def _fmisc_ft(f, scalar, key, ft):
 
 def _facross(f):
     """FMAXNMV/FMINNMV/FMAXV/FMINV: U=1 singles (4S only), U=0 halves (4H, 8H)."""
-    if f.sz != 0 or f.opc not in (0x0c, 0x0f) or (f.u == 1 and f.q != 1):
+    if f.sz != 0 or f.opc not in (0x0c, 0x0f) or (f.u == 1 and f.q != 1) or \
+            not _h_ok(f, f.u == 0):
         return None
     op = {(0, 0x0c): F.OP_MAXNM, (1, 0x0c): F.OP_MINNM, (0, 0x0f): F.OP_MAX,
           (1, 0x0f): F.OP_MIN}[(f.a, f.opc)]
@@ -262,7 +274,7 @@ def _facross(f):
 
 def _fpair_scalar(f):
     """U=1: single/double (sz); U=0: the half-precision forms (sz must be 0)."""
-    if f.u == 0 and f.sz:
+    if f.u == 0 and f.sz or not _h_ok(f, f.u == 0):
         return None
     op = {(0, 0x0c): F.OP_MAXNM, (0, 0x0d): F.OP_ADD, (0, 0x0f): F.OP_MAX, (1, 0x0c): F.OP_MINNM,
           (1, 0x0f): F.OP_MIN}.get((f.a, f.opc))
@@ -276,7 +288,7 @@ _FELEM = {(0, 1): F.FE_MLA, (0, 5): F.FE_MLS, (0, 9): F.FE_MUL, (1, 9): F.FE_MUL
 
 def _felem(f, scalar):
     op = _FELEM.get((f.u, f.opc))
-    if op is None or f.size == 1:
+    if op is None or f.size == 1 or not _h_ok(f, f.size == 0):
         return None
     rm = (f.M << 4) | f.rm
     if f.size == 0:                     # half precision (FEAT_FP16): index H:L:M, Vm in V0-V15
@@ -295,7 +307,7 @@ def _felem(f, scalar):
 
 
 def _fshift(f, scalar):
-    if f.opc not in (0x1c, 0x1f) or f.immh < 2:
+    if f.opc not in (0x1c, 0x1f) or f.immh < 2 or not _h_ok(f, f.immh < 4):
         return None
     immhb = (f.immh << 3) | f.immb
     if f.immh < 4:                      # half precision (FEAT_FP16)
@@ -326,13 +338,13 @@ VECTOR = (
     _rows('AdvSIMD scalar two-reg misc (FP)', '01 u:1 11110 a:1 sz:1 10000 opc:5 10 rn:5 rd:5',
           lambda f: _fmisc(f, True), _FMH) +
     _rows('AdvSIMD three same (FP16)', '0 q:1 u:1 01110 a:1 10 rm:5 00 opc:3 1 rn:5 rd:5',
-          lambda f: _fp3(f, False, True), _F3H) +
+          lambda f: _fp3(f, False, True), _F3H, features.FP16_SIMD) +
     _rows('AdvSIMD scalar three same (FP16)', '01 u:1 11110 a:1 10 rm:5 00 opc:3 1 rn:5 rd:5',
-          lambda f: _fp3(f, True, True), _F3H) +
+          lambda f: _fp3(f, True, True), _F3H, features.FP16_SIMD) +
     _rows('AdvSIMD two-reg misc (FP16)', '0 q:1 u:1 01110 a:1 1111 00 opc:5 10 rn:5 rd:5',
-          lambda f: _fmisc_half(f, False), _FMH) +
+          lambda f: _fmisc_half(f, False), _FMH, features.FP16_SIMD) +
     _rows('AdvSIMD scalar two-reg misc (FP16)', '01 u:1 11110 a:1 1111 00 opc:5 10 rn:5 rd:5',
-          lambda f: _fmisc_half(f, True), _FMH) +
+          lambda f: _fmisc_half(f, True), _FMH, features.FP16_SIMD) +
     _rows('AdvSIMD across lanes (FP)', '0 q:1 u:1 01110 a:1 sz:1 11000 opc:5 10 rn:5 rd:5',
           _facross, (F.simd_fppair,)) +
     _rows('AdvSIMD scalar pairwise (FP)', '01 u:1 11110 a:1 sz:1 11000 opc:5 10 rn:5 rd:5',

@@ -54,7 +54,7 @@ def _modimm(f):
     imm8 = (f.a << 7) | (f.b << 6) | (f.c << 5) | f.defgh
     op, cmode, q = f.op, f.cmode, f.q
     if f.o2:
-        if op == 0 and cmode == 15:          # FMOV (vector, half-precision)
+        if op == 0 and cmode == 15 and f.cpu.has(features.FP16_SIMD):   # FMOV .4H/.8H
             v = _rep(vfp_expand_imm(imm8, 16), 16)
             return (S.simd_const, (f.rd, v, v if q else 0))
         return None

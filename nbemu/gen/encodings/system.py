@@ -32,6 +32,8 @@ def _mrs(f):
 
 def _msr(f):
     d = system.msr_dest(2 + f.o0, f.op1, f.crn, f.crm, f.op2)
+    if d == system.SR_FPCR and f.cpu.has(features.FP16):
+        d = system.SR_FPCR_FP16
     return None if d is None else (f.rt, d)
 
 

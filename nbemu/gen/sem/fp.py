@@ -15,9 +15,11 @@ the flags into FPSR. How the host result becomes the AArch64 result:
   one ulp), tininess before rounding (AArch64 detects underflow before rounding), UFC, and
   flush-to-zero of tiny results (FPCR.FZ, which also flushes denormal inputs and sets IDC).
 - Known approximations: with RZ/RP/RM an exact result in [MAX + ulp/2, MAX + ulp) reports OFC
-  (the host RN result overflowed) although the architecture would not; FPCR.AHP (alternative
-  half precision) and FPCR.FZ16 are ignored (half values are IEEE, never flushed); FPCR trap
-  enables are ignored (AArch64 Linux runs with them off).
+  (the host RN result overflowed) although the architecture would not; FPCR trap enables are
+  ignored (AArch64 Linux runs with them off).
+- Half precision: FPCR.FZ16, not FZ, flushes half denormal inputs (without IDC, as FPUnpack does)
+  and tiny half results (UFC); the conversions between precisions ignore FZ16 (FPUnpackCV,
+  FPRoundCV) and honour FPCR.AHP, which affects nothing else.
 """
 import numpy as np
 from numba import njit
@@ -135,10 +137,19 @@ def add_flags(c, fl):
 
 
 @njit
+def flushing(fpcr, ft):
+    """Flush-to-zero in force for format ft: FPCR.FZ16 for halves, FPCR.FZ otherwise."""
+    if ft == FT_H:
+        return (fpcr >> U(19)) & ONE != ZERO
+    return (fpcr >> U(24)) & ONE != ZERO
+
+
+@njit
 def flush_in(b, ft, fpcr):
-    """FPUnpack's flush of denormal inputs (FPCR.FZ, single/double only): (bits, flags)."""
-    if ft != FT_H and (fpcr >> U(24)) & ONE and is_denorm(b, ft):
-        return b & sign_bit(ft), IDC
+    """FPUnpack's flush of denormal inputs: (bits, flags); a half flushed by FZ16 raises no
+    IDC."""
+    if flushing(fpcr, ft) and is_denorm(b, ft):
+        return b & sign_bit(ft), (ZERO if ft == FT_H else IDC)
     return b, ZERO
 
 
@@ -297,7 +308,7 @@ def finish(rb, es, ft, fpcr, ovf):
     if ovf:
         es = -sgn
     minn = ONE << U(fbits_(ft))
-    fz = (fpcr >> U(24)) & ONE and ft != FT_H
+    fz = flushing(fpcr, ft)
     if es == 0:
         if mag != ZERO and mag < minn and fz:
             return rb & sb, UFC
@@ -863,7 +874,9 @@ def round_int_n(a, ft, fpcr, mode, intsize):
 @njit
 def convert(a, ft_from, ft_to, fpcr):
     """FCVT between precisions: (bits, flags). FPCR.AHP selects the alternative half-precision
-    format (no infinities or NaNs, exponent 31 is a normal binade) for half operands."""
+    format (no infinities or NaNs, exponent 31 is a normal binade) for half operands; FZ16 does
+    not apply (FPConvert's FPUnpackCV and FPRoundCV clear it)."""
+    fpcr &= ~U(1 << 19)
     ahp = (fpcr >> U(26)) & ONE
     if ahp and ft_from == FT_H:
         # alternative half: every encoding is a number
@@ -1469,7 +1482,7 @@ def _recpe(a, ft, fpcr):
         r = sb | (inf_bits(ft) if to_inf else inf_bits(ft) - ONE)
         return r, fl | OFC | IXC
     big = 16384.0 if n == 16 else (8.507059173023462e+37 if n == 32 else 4.49423283715579e+307)
-    if (fpcr >> U(24)) & ONE and n != 16 and x >= big:
+    if flushing(fpcr, ft) and x >= big:
         return sb, fl | UFC
     frac = (a & ((ONE << U(fb)) - ONE)) << U(52 - fb)
     exp = I((a >> U(fb)) & (inf_bits(ft) >> U(fb)))

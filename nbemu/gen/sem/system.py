@@ -41,15 +41,17 @@ CONST_REGS = {
 MIDR_KEY = (3, 0, 0, 0, 0)
 CTR_KEY = (3, 3, 0, 0, 1)
 
-# Writable bits. FPCR: AHP, DN, FZ, RMode, Stride, Len (bits 26:20, 18:16; FZ16 is RES0 without
-# FP16; the trap enables read as zero, no trapped FP exceptions), as QEMU stores it. FPSR: NZCV,
-# QC and the cumulative flags IDC, IXC, UFC, OFC, DZC, IOC, as QEMU stores it.
+# Writable bits. FPCR: AHP, DN, FZ, RMode, Stride, Len (bits 26:20, 18:16; FZ16, bit 19, only
+# with FEAT_FP16: RES0 without it; the trap enables read as zero, no trapped FP exceptions), as
+# QEMU stores it. FPSR: NZCV, QC and the cumulative flags IDC, IXC, UFC, OFC, DZC, IOC, as QEMU
+# stores it.
 FPCR_MASK = 0x07F70000
+FPCR_MASK_FP16 = FPCR_MASK | 1 << 19
 FPSR_MASK = 0xF800009F
 NZCV_MASK = 0xF0000000
 
 # register selectors for mrs()/msr()
-SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT = range(6)
+SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16 = range(7)
 RW_REGS = {
     (3, 3, 4, 2, 0): SR_NZCV,
     (3, 3, 4, 4, 0): SR_FPCR,
@@ -78,7 +80,8 @@ def mrs_source(op0, op1, crn, crm, op2, model):
 
 
 def msr_dest(op0, op1, crn, crm, op2):
-    """Selector for a register EL0 may write, or None (SIGILL)."""
+    """Selector for a register EL0 may write, or None (SIGILL). The decoder turns SR_FPCR into
+    SR_FPCR_FP16 (FZ16 writable) for models with FEAT_FP16."""
     return RW_REGS.get((op0, op1, crn, crm, op2))
 
 
@@ -106,6 +109,7 @@ def host_monotonic_ns(typingctx):
 
 # ----- handlers -----
 _FPCR_MASK = U(FPCR_MASK)
+_FPCR_MASK_FP16 = U(FPCR_MASK_FP16)
 _FPSR_MASK = U(FPSR_MASK)
 _NZCV_MASK = U(NZCV_MASK)
 _CNT_SHIFT = U(CNT_SHIFT)
@@ -144,7 +148,7 @@ def mrs(c, rt, src, value):
     """MRS Xt, <reg>: src is an SR_* selector; SR_CONST returns the decode-time `value`."""
     if src == SR_NZCV:
         v = get_nzcv(c) & _NZCV_MASK
-    elif src == SR_FPCR:
+    elif src == SR_FPCR or src == SR_FPCR_FP16:
         v = peek64(c + O_FPCR)
     elif src == SR_FPSR:
         v = peek64(c + O_FPSR)
@@ -165,6 +169,8 @@ def msr(c, rt, dst):
         poke64(c + O_NZCV, v & _NZCV_MASK)
     elif dst == SR_FPCR:
         poke64(c + O_FPCR, v & _FPCR_MASK)
+    elif dst == SR_FPCR_FP16:
+        poke64(c + O_FPCR, v & _FPCR_MASK_FP16)
     elif dst == SR_FPSR:
         poke64(c + O_FPSR, v & _FPSR_MASK)
     else:

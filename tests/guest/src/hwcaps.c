@@ -29,6 +29,8 @@
 #define HWCAP_SHA512_ (1UL << 21)
 #define HWCAP_FLAGM_  (1UL << 27)
 #define HWCAP2_FLAGM2_ (1UL << 7)
+#define HWCAP_FPHP_   (1UL << 9)
+#define HWCAP_ASIMDHP_ (1UL << 10)
 
 /* one instruction (by encoding, so no -march extension is needed to build) with v1, v2, v3 as
  * sources and v0 as destination and source, loaded from IN; prints v0 after it */
@@ -66,6 +68,12 @@ int main(void)
         __asm__ volatile("movi v0.16b, #3\n\tmovi v1.16b, #5\n\tmul v0.16b, v0.16b, v1.16b\n\t"
                          "addv b0, v0.16b\n\tfmov %x0, d0" : "=r"(lo) : : "v0", "v1");
         printf("asimd mul+addv %#lx\n", (unsigned long)lo);
+    }
+    if (hw & HWCAP_FPHP_)
+        V("fphp fmadd", 0x1fc20c20);                    /* fmadd h0, h1, h2, h3 */
+    if (hw & HWCAP_ASIMDHP_) {
+        V("asimdhp fmla", 0x4e420c20);                  /* fmla v0.8h, v1.8h, v2.8h */
+        V("asimdhp fmaxnmv", 0x4e30c820);               /* fmaxnmv h0, v1.8h */
     }
     if (hw & HWCAP_CRC32) {
         uint32_t c = 0xffffffff, d = 0x12345678;
