@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, BF16, I8MM, DGH, and DC
+- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -23,6 +23,8 @@ EPAC or FPAC (APA 1 means none of them). FEAT_BTI as max has it (PFR1.BT = 1, HW
 guarded pages and the branch-target check (nbemu.gen.sem.bti). FEAT_MTE2 as Linux shows qemu's
 max, capped below MTE3 (PFR1.MTE = 2, HWCAP2_MTE): the instructions (nbemu.gen.sem.mte), PROT_MTE
 tag storage and the tag checks of prctl's sync and async modes (nbemu.core.tlb.check_tags).
+FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
+BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them.
 FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
@@ -51,6 +53,7 @@ HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
+HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,8 @@ FIELDS = {
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
     'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
     'SB': Field(ISAR1, 36, 1, {1: HWCAP_SB}),
+    'BF16': Field(ISAR1, 44, 1, hwcaps2={1: HWCAP2_BF16}),      # not EBF16 (2)
+    'I8MM': Field(ISAR1, 52, 1, hwcaps2={1: HWCAP2_I8MM}),
 }
 # registers that describe no instructions and are passed through as qemu-aarch64 shows them
 PASSTHROUGH = ('ID_AA64DFR0_EL1', 'ID_AA64MMFR0_EL1')
@@ -134,8 +139,10 @@ BTI = Feature('FEAT_BTI', 'BT', 1)
 MTE = Feature('FEAT_MTE', 'MTE', 1)
 # allocation tag storage (PROT_MTE) and tag checks (prctl PR_SET_TAGGED_ADDR_CTRL)
 MTE2 = Feature('FEAT_MTE2', 'MTE', 2)
+I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
+BF16 = Feature('FEAT_BF16', 'BF16', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, I8MM, BF16)
 
 
 def _restrict(qemu_regs):
