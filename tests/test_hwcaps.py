@@ -23,6 +23,7 @@ HWCAP_MODELS = {
     20: {'max', 'neoverse-n1'},                                       # ASIMDDP
     17: {'max'}, 18: {'max'}, 19: {'max'}, 21: {'max'}, 27: {'max'},  # SHA3 SM3 SM4 SHA512 FLAGM
     30: {'max'}, 31: {'max'},                                         # PACA PACG
+    14: {'max'},                                                      # FCMA
 }
 ENV = {'PATH': '/usr/bin:/bin', 'LANG': 'C'}
 
@@ -204,7 +205,7 @@ def test_advertised_features_compute_what_qemu_computes(qemu, cache_dir):
 @pytest.mark.parametrize('cpu', MODELS)
 def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
     """Under each model nbemu prints the result of exactly the feature instructions qemu-aarch64
-    prints under that model (its crypto, DotProd, FlagM, I8MM and BF16 lines included), with
+    prints under that model (its crypto, DotProd, FlagM, FCMA, I8MM and BF16 lines included), with
     qemu's values.
     DC CVAP is the exception, as above."""
     r = run_nbemu(cpu)
@@ -217,7 +218,8 @@ def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
     assert {'aese', 'pmull', 'sha1c', 'sha256h'} <= names
     assert ('sdot' in names) == (cpu in HWCAP_MODELS[20])
     assert ({'sha512h', 'eor3', 'sm3ss1', 'sm4e', 'flagm', 'flagm2'} <= names) == (cpu == 'max')
-    assert ({'smmla', 'usdot', 'sudot', 'bfdot', 'bfmmla', 'bfmlalt', 'bfcvt'} <= names) == \
+    assert ({'smmla', 'usdot', 'sudot', 'bfdot', 'bfmmla', 'bfmlalt', 'bfcvt', 'fcmla',
+             'fcadd'} <= names) == \
         (cpu == 'max')
 
 

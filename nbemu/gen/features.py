@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: FP16 (PFR0 FP/AdvSIMD 1 -> 0), SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, DGH, and DC
+- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -24,7 +24,8 @@ guarded pages and the branch-target check (nbemu.gen.sem.bti). FEAT_MTE2 as Linu
 max, capped below MTE3 (PFR1.MTE = 2, HWCAP2_MTE): the instructions (nbemu.gen.sem.mte), PROT_MTE
 tag storage and the tag checks of prctl's sync and async modes (nbemu.core.tlb.check_tags).
 FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
-BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them.
+BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
+(FCMLA, FCADD; their half-precision forms also need FP16, which no model has yet).
 FEAT_FP16 is not gated yet: nbemu decodes many FP16 encodings although no model advertises FP16.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
@@ -52,6 +53,7 @@ HWCAP_CPUID, HWCAP_JSCVT, HWCAP_LRCPC, HWCAP_DCPOP, HWCAP_ILRCPC, HWCAP_SB = (
 HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
+HWCAP_FCMA = 1 << 14
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
 HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
 
@@ -94,6 +96,7 @@ FIELDS = {
     'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
     'GPA': Field(ISAR1, 24, 1, {1: HWCAP_PACG}),    # PACGA with QARMA5
     'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
+    'FCMA': Field(ISAR1, 16, 1, {1: HWCAP_FCMA}),                 # FCMLA, FCADD
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
     'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
     'SB': Field(ISAR1, 36, 1, {1: HWCAP_SB}),
@@ -141,8 +144,9 @@ MTE = Feature('FEAT_MTE', 'MTE', 1)
 MTE2 = Feature('FEAT_MTE2', 'MTE', 2)
 I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
 BF16 = Feature('FEAT_BF16', 'BF16', 1)
+FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, I8MM, BF16)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, I8MM, BF16, FCMA)
 
 
 def _restrict(qemu_regs):

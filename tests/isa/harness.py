@@ -329,10 +329,10 @@ NOT_IMPLEMENTED = [
     (0xBF60FC00, 0x2E20CC00, 'FHM FMLAL2/FMLSL2 (vector): 0 Q 1 01110 S 0 1 Rm 110011'),
     (0xBFC0B400, 0x0F800000, 'FHM FMLAL/FMLSL (by element): 0 Q 0 01111 10 L M Rm 0 S 00 H 0'),
     (0xBFC0B400, 0x2F808000, 'FHM FMLAL2/FMLSL2 (by element): 0 Q 1 01111 10 L M Rm 1 S 00 H 0'),
-    # FEAT_FCMA: FCMLA, FCADD
-    (0xBF20E400, 0x2E00C400, 'FCMA FCMLA (vector): 0 Q 1 01110 size 0 Rm 110 rot 1'),
-    (0xBF20EC00, 0x2E00E400, 'FCMA FCADD: 0 Q 1 01110 size 0 Rm 111 rot 01'),
-    (0xBF009400, 0x2F001000, 'FCMA FCMLA (by element): 0 Q 1 01111 size L M Rm 0 rot 1 H 0'),
+    # FEAT_FCMA's half-precision forms (size = 01), which need FEAT_FP16 too
+    (0xBFE0E400, 0x2E40C400, 'FP16 FCMLA (vector, half): 0 Q 1 01110 01 0 Rm 110 rot 1'),
+    (0xBFE0EC00, 0x2E40E400, 'FP16 FCADD (half): 0 Q 1 01110 01 0 Rm 111 rot 01'),
+    (0xBFC09400, 0x2F401000, 'FP16 FCMLA (by element, half): 0 Q 1 01111 01 L M Rm 0 rot 1 H 0'),
     # FEAT_FRINTTS: FRINT32Z/32X/64Z/64X
     (0xFFBE7C00, 0x1E284000, 'FRINTTS (scalar): 000 11110 0 x 1 0100 0x 10000'),
     (0x9FBFEC00, 0x0E21E800, 'FRINTTS (vector): 0 Q U 01110 0 sz 10000 1111 x 10'),

@@ -8,6 +8,7 @@ rest of the register cleared. The AdvSIMD FP groups live in nbemu/gen/encodings/
 from .. import features
 from ..decode import Pattern
 from ..sem import bf16 as B
+from ..sem import fcma as C
 from ..sem import simd as S
 
 M64 = (1 << 64) - 1
@@ -425,6 +426,57 @@ _I8MM_BF16_ROWS = [
             feature=features.BF16),
 ]
 
+
+
+def _has_fp16(model):
+    """FEAT_FP16 in both FP and AdvSIMD (their fields read 1), which half-precision forms of
+    later features need as well as their own field."""
+    return (features.FIELDS['FP'].get(model.id_regs) >= 1
+            and features.FIELDS['AdvSIMD'].get(model.id_regs) >= 1)
+
+
+def _fcma_ft(f):
+    """The element format of an FCMLA/FCADD vector: H (FP16 too), S, or D (128-bit only)."""
+    if f.size == 1:
+        return 3 if _has_fp16(f.cpu) else None
+    if f.size == 2:
+        return 0
+    if f.size == 3 and f.q:
+        return 1
+    return None
+
+
+def _fcma_vec(f, op):
+    ft = _fcma_ft(f)
+    if ft is None:
+        return None
+    return (op, f.rd, f.rn, f.rm, ft, f.rot | (f.q << 2))
+
+
+def _fcmla_elem(f):
+    """FCMLA (by element): H pairs indexed by H:L (4H: H = 0), S pairs by H (4S only)."""
+    if f.size == 1 and _has_fp16(f.cpu) and not (f.H and f.q == 0):
+        ft, idx = 3, (f.H << 1) | f.L
+    elif f.size == 2 and f.L == 0 and f.q:
+        ft, idx = 0, f.H
+    else:
+        return None
+    return (C.FC_MLA, f.rd, f.rn, (f.M << 4) | f.rm, ft, f.rot | (f.q << 2) | ((idx + 1) << 3))
+
+
+# FEAT_FCMA (Arm ARM C4.1.95 "three register extension", "vector x indexed element")
+_FCMA_ROWS = [
+    Pattern('FCMLA (vector)', '0 q:1 1 01110 size:2 0 rm:5 110 rot:2 1 rn:5 rd:5', C.simd_fcma,
+            lambda f: _fcma_vec(f, C.FC_MLA), pure=True,
+            feature=features.FCMA),
+    Pattern('FCADD', '0 q:1 1 01110 size:2 0 rm:5 111 rot:1 0 1 rn:5 rd:5', C.simd_fcma,
+            lambda f: _fcma_vec(f, C.FC_ADD), pure=True,
+            feature=features.FCMA),
+    Pattern('FCMLA (by element)', '0 q:1 1 01111 size:2 L:1 M:1 rm:4 0 rot:2 1 H:1 0 rn:5 rd:5',
+            C.simd_fcma, _fcmla_elem, pure=True,
+            feature=features.FCMA),
+]
+
 _TS_HELPERS = (S.simd_arith3, S.simd_cmp, S.simd_shl_reg, S.simd_pairwise, S.simd_logic)
 _MISC_HELPERS = (S.simd_misc, S.simd_cmp, S.simd_narrow, S.simd_widen)
 
@@ -464,7 +516,7 @@ PATTERNS = (
      Pattern('SDOT/UDOT (by element)', '0 q:1 u:1 01111 10 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5',
              S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 3 * (1 - f.u), f.q,
                                     (f.H << 1) | f.L), pure=True, feature=features.DOTPROD)] +
-    _I8MM_BF16_ROWS +
+    _I8MM_BF16_ROWS + _FCMA_ROWS +
     _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,

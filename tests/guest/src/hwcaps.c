@@ -29,6 +29,7 @@
 #define HWCAP_SHA512_ (1UL << 21)
 #define HWCAP_FLAGM_  (1UL << 27)
 #define HWCAP2_FLAGM2_ (1UL << 7)
+#define HWCAP_FCMA_   (1UL << 14)
 #define HWCAP2_I8MM_  (1UL << 13)
 #define HWCAP2_BF16_  (1UL << 14)
 
@@ -134,6 +135,9 @@ int main(void)
             xa = xa << 4 | b >> 28;
         }
         printf("flagm2 %#lx %#lx\n", ax, xa);
+    }
+    if (hw & HWCAP_FCMA_) {
+        V("fcmla", 0x6e82cc20); V("fcadd", 0x6ec3f420); V("fcmla elem", 0x6f835820);
     }
     if (hw2 & HWCAP2_I8MM_) {
         V("smmla", 0x4e82a420); V("ummla", 0x6e82a420); V("usmmla", 0x4e82ac20);
