@@ -24,6 +24,7 @@ HWCAP_MODELS = {
     20: {'max', 'neoverse-n1'},                                       # ASIMDDP
     17: {'max'}, 18: {'max'}, 19: {'max'}, 21: {'max'}, 27: {'max'},  # SHA3 SM3 SM4 SHA512 FLAGM
     30: {'max'}, 31: {'max'},                                         # PACA PACG
+    14: {'max'},                                                      # FCMA
 }
 ENV = {'PATH': '/usr/bin:/bin', 'LANG': 'C'}
 
@@ -147,6 +148,10 @@ def test_nbemu_advertises_what_its_id_registers_say(cpu, cache_dir):
     for bit, models in HWCAP_MODELS.items():
         assert bool(regs['AT_HWCAP'] >> bit & 1) == ((cpu or 'max') in models), (cpu, bit)
     assert bool(regs['AT_HWCAP2'] >> 7 & 1) == ((cpu or 'max') == 'max')      # FLAGM2
+    for bit in (13, 14):        # I8MM, BF16: only max has ID_AA64ISAR1.I8MM and BF16 = 1
+        assert bool(regs['AT_HWCAP2'] >> bit & 1) == ((cpu or 'max') == 'max'), (cpu, bit)
+    assert ((regs['ID_AA64ISAR1_EL1'] >> 44) & 0xF0F) == (0x101 if (cpu or 'max') == 'max'
+                                                          else 0)
 
 
 @pytest.mark.parametrize('cpu', MODELS)
@@ -201,7 +206,8 @@ def test_advertised_features_compute_what_qemu_computes(qemu, cache_dir):
 @pytest.mark.parametrize('cpu', MODELS)
 def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
     """Under each model nbemu prints the result of exactly the feature instructions qemu-aarch64
-    prints under that model (its crypto, DotProd and FlagM lines included), with qemu's values.
+    prints under that model (its crypto, DotProd, FlagM, FCMA, I8MM and BF16 lines included), with
+    qemu's values.
     DC CVAP is the exception, as above."""
     r = run_nbemu(cpu)
     assert r.returncode == 0, r.stderr.decode(errors='replace')
@@ -214,6 +220,9 @@ def test_model_features_compute_what_qemu_computes(qemu, cpu, cache_dir):
     assert ('sdot' in names) == (cpu in HWCAP_MODELS[20])
     assert ({'fphp', 'asimdhp'} <= names) == (cpu in HWCAP_MODELS[9])
     assert ({'sha512h', 'eor3', 'sm3ss1', 'sm4e', 'flagm', 'flagm2'} <= names) == (cpu == 'max')
+    assert ({'smmla', 'usdot', 'sudot', 'bfdot', 'bfmmla', 'bfmlalt', 'bfcvt', 'fcmla',
+             'fcadd'} <= names) == \
+        (cpu == 'max')
 
 
 def test_pauth_program_sigill_without_pauth(qemu, cache_dir):

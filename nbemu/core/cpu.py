@@ -44,6 +44,10 @@ STATE_DTYPE = np.dtype([
     # FEAT_MTE: this thread's tag-check control (MTE_* below: TCF, GCR_EL1 exclude mask, a
     # pending asynchronous fault) and the host address of its memory's allocation tags
     ('mte_ctrl', u8), ('mte_tags', u8),
+    # FEAT_PAuth keys this thread has disabled (bit k for key k of pac_keys, IA IB DA DB: the
+    # complement of SCTLR_EL1.EnIA/EnIB/EnDA/EnDB as prctl(PR_PAC_SET_ENABLED_KEYS) sets them);
+    # zero, every key enabled, as at exec
+    ('pac_disabled', u8),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -97,6 +101,7 @@ OFF_SCRATCH = _off('scratch')
 OFF_PAC_KEYS = _off('pac_keys')
 OFF_MTE_CTRL = _off('mte_ctrl')
 OFF_MTE_TAGS = _off('mte_tags')
+OFF_PAC_DISABLED = _off('pac_disabled')
 # mte_ctrl: bits 1:0 tag check fault mode (SCTLR_EL1.TCF0 as Linux sets it from prctl), bit 2
 # the tagged address ABI is on, bit 3 an asynchronous tag check fault is pending (TFSRE0_EL1.TF0),
 # bits 31:16 the IRG exclude mask (GCR_EL1.Exclude)

@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, FCMA, BF16, I8MM, DGH, and DC
+- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -28,6 +28,9 @@ every half-precision data-processing encoding (scalar FP with ftype = 3, the Adv
 the .H by-element, across-lanes, pairwise and fixed-point forms, FMOV .4H/.8H immediate) and
 FPCR.FZ16; the conversions between half and single/double (FCVT, FCVTL, FCVTN) and the half
 loads and stores are Armv8.0 and decode on every model.
+FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
+BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
+(FCMLA, FCADD; their half-precision forms also need FP16).
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -55,7 +58,9 @@ HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
     1 << 17, 1 << 18, 1 << 19, 1 << 20, 1 << 21, 1 << 27)
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
+HWCAP_FCMA = 1 << 14
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
+HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
 
 
 @dataclass(frozen=True)
@@ -96,9 +101,12 @@ FIELDS = {
     'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
     'GPA': Field(ISAR1, 24, 1, {1: HWCAP_PACG}),    # PACGA with QARMA5
     'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
+    'FCMA': Field(ISAR1, 16, 1, {1: HWCAP_FCMA}),                 # FCMLA, FCADD
     'LRCPC': Field(ISAR1, 20, 2, {1: HWCAP_LRCPC, 2: HWCAP_ILRCPC}),
     'FRINTTS': Field(ISAR1, 32, 1, hwcaps2={1: HWCAP2_FRINT}),   # FRINT32Z/32X/64Z/64X
     'SB': Field(ISAR1, 36, 1, {1: HWCAP_SB}),
+    'BF16': Field(ISAR1, 44, 1, hwcaps2={1: HWCAP2_BF16}),      # not EBF16 (2)
+    'I8MM': Field(ISAR1, 52, 1, hwcaps2={1: HWCAP2_I8MM}),
 }
 # registers that describe no instructions and are passed through as qemu-aarch64 shows them
 PASSTHROUGH = ('ID_AA64DFR0_EL1', 'ID_AA64MMFR0_EL1')
@@ -142,8 +150,12 @@ MTE2 = Feature('FEAT_MTE2', 'MTE', 2)
 # half-precision scalar FP (ftype = 3) and FPCR.FZ16; the AdvSIMD forms need the AdvSIMD field too
 FP16 = Feature('FEAT_FP16', 'FP', 1)
 FP16_SIMD = Feature('FEAT_FP16 (AdvSIMD)', 'AdvSIMD', 1)
+I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
+BF16 = Feature('FEAT_BF16', 'BF16', 1)
+FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
-            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD)
+            SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD, I8MM,
+            BF16, FCMA)
 
 
 def _restrict(qemu_regs):

@@ -7,6 +7,8 @@ rest of the register cleared. The AdvSIMD FP groups live in nbemu/gen/encodings/
 """
 from .. import features
 from ..decode import Pattern
+from ..sem import bf16 as B
+from ..sem import fcma as C
 from ..sem import simd as S
 
 M64 = (1 << 64) - 1
@@ -385,6 +387,96 @@ def _rows(name, layout, fn, helpers):
     return out
 
 
+# FEAT_I8MM and FEAT_BF16 (Arm ARM C4.1.95 "three register extension", "vector x indexed
+# element", "floating-point data-processing (1 source)", "two-register miscellaneous"); tried
+# before the general by-element rows, whose opcode 1111 would be SQRDMLSH
+_I8MM_BF16_ROWS = [
+    Pattern('USDOT (vector)', '0 q:1 0 01110 10 0 rm:5 100111 rn:5 rd:5', S.simd_dot,
+            lambda f: (f.rd, f.rn, f.rm, 2, f.q, -1), pure=True, feature=features.I8MM),
+    Pattern('SMMLA/UMMLA', '0 1 u:1 01110 10 0 rm:5 101001 rn:5 rd:5', S.simd_dot,
+            lambda f: (f.rd, f.rn, f.rm, 3 * (1 - f.u), 1, -2), pure=True,
+            feature=features.I8MM),
+    Pattern('USMMLA', '0 1 0 01110 10 0 rm:5 101011 rn:5 rd:5', S.simd_dot,
+            lambda f: (f.rd, f.rn, f.rm, 2, 1, -2), pure=True, feature=features.I8MM),
+    # SUDOT: Vn signed, Vm unsigned; USDOT the other way round
+    Pattern('SUDOT/USDOT (by element)',
+            '0 q:1 0 01111 s:1 0 L:1 M:1 rm:4 1111 H:1 0 rn:5 rd:5', S.simd_dot,
+            lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 2 if f.s else 1, f.q, (f.H << 1) | f.L),
+            pure=True, feature=features.I8MM),
+    Pattern('BFDOT (vector)', '0 q:1 1 01110 01 0 rm:5 111111 rn:5 rd:5', B.bf16_dot,
+            lambda f: (B.BF_DOT, f.rd, f.rn, f.rm, f.q, -1), pure=True,
+            feature=features.BF16),
+    Pattern('BFDOT (by element)', '0 q:1 0 01111 01 L:1 M:1 rm:4 1111 H:1 0 rn:5 rd:5',
+            B.bf16_dot, lambda f: (B.BF_DOT, f.rd, f.rn, (f.M << 4) | f.rm, f.q,
+                                   (f.H << 1) | f.L), pure=True, feature=features.BF16),
+    Pattern('BFMMLA', '0 1 1 01110 01 0 rm:5 111011 rn:5 rd:5', B.bf16_dot,
+            lambda f: (B.BF_MMLA, f.rd, f.rn, f.rm, 1, -1), pure=True, feature=features.BF16),
+    # q selects BFMLALB (even halves) or BFMLALT (odd halves); the vector is always 128 bits
+    Pattern('BFMLALB/BFMLALT (vector)', '0 q:1 1 01110 11 0 rm:5 111111 rn:5 rd:5',
+            B.bf16_dot, lambda f: (B.BF_MLAL, f.rd, f.rn, f.rm, f.q, -1), pure=True,
+            feature=features.BF16),
+    Pattern('BFMLALB/BFMLALT (by element)',
+            '0 q:1 0 01111 11 L:1 M:1 rm:4 1111 H:1 0 rn:5 rd:5', B.bf16_dot,
+            lambda f: (B.BF_MLAL, f.rd, f.rn, f.rm, f.q, (f.H << 2) | (f.L << 1) | f.M),
+            pure=True, feature=features.BF16),
+    Pattern('BFCVT', '0001 1110 0110 0011 0100 00 rn:5 rd:5', B.bf16_cvt,
+            lambda f: (B.BC_SCALAR, f.rd, f.rn), pure=True, feature=features.BF16),
+    Pattern('BFCVTN/BFCVTN2', '0 q:1 0 01110 10 10000 10110 10 rn:5 rd:5', B.bf16_cvt,
+            lambda f: (B.BC_N2 if f.q else B.BC_N, f.rd, f.rn), pure=True,
+            feature=features.BF16),
+]
+
+
+
+def _has_fp16(model):
+    """FEAT_FP16 in both FP and AdvSIMD (their fields read 1), which half-precision forms of
+    later features need as well as their own field."""
+    return (features.FIELDS['FP'].get(model.id_regs) >= 1
+            and features.FIELDS['AdvSIMD'].get(model.id_regs) >= 1)
+
+
+def _fcma_ft(f):
+    """The element format of an FCMLA/FCADD vector: H (FP16 too), S, or D (128-bit only)."""
+    if f.size == 1:
+        return 3 if _has_fp16(f.cpu) else None
+    if f.size == 2:
+        return 0
+    if f.size == 3 and f.q:
+        return 1
+    return None
+
+
+def _fcma_vec(f, op):
+    ft = _fcma_ft(f)
+    if ft is None:
+        return None
+    return (op, f.rd, f.rn, f.rm, ft, f.rot | (f.q << 2))
+
+
+def _fcmla_elem(f):
+    """FCMLA (by element): H pairs indexed by H:L (4H: H = 0), S pairs by H (4S only)."""
+    if f.size == 1 and _has_fp16(f.cpu) and not (f.H and f.q == 0):
+        ft, idx = 3, (f.H << 1) | f.L
+    elif f.size == 2 and f.L == 0 and f.q:
+        ft, idx = 0, f.H
+    else:
+        return None
+    return (C.FC_MLA, f.rd, f.rn, (f.M << 4) | f.rm, ft, f.rot | (f.q << 2) | ((idx + 1) << 3))
+
+
+# FEAT_FCMA (Arm ARM C4.1.95 "three register extension", "vector x indexed element")
+_FCMA_ROWS = [
+    Pattern('FCMLA (vector)', '0 q:1 1 01110 size:2 0 rm:5 110 rot:2 1 rn:5 rd:5', C.simd_fcma,
+            lambda f: _fcma_vec(f, C.FC_MLA), pure=True,
+            feature=features.FCMA),
+    Pattern('FCADD', '0 q:1 1 01110 size:2 0 rm:5 111 rot:1 0 1 rn:5 rd:5', C.simd_fcma,
+            lambda f: _fcma_vec(f, C.FC_ADD), pure=True,
+            feature=features.FCMA),
+    Pattern('FCMLA (by element)', '0 q:1 1 01111 size:2 L:1 M:1 rm:4 0 rot:2 1 H:1 0 rn:5 rd:5',
+            C.simd_fcma, _fcmla_elem, pure=True,
+            feature=features.FCMA),
+]
+
 _TS_HELPERS = (S.simd_arith3, S.simd_cmp, S.simd_shl_reg, S.simd_pairwise, S.simd_logic)
 _MISC_HELPERS = (S.simd_misc, S.simd_cmp, S.simd_narrow, S.simd_widen)
 
@@ -419,11 +511,12 @@ PATTERNS = (
              feature=features.PMULL),
      # FEAT_DotProd (Arm ARM C4.1.95 "three register extension", "vector x indexed element")
      Pattern('SDOT/UDOT (vector)', '0 q:1 u:1 01110 10 0 rm:5 100101 rn:5 rd:5', S.simd_dot,
-             lambda f: (f.rd, f.rn, f.rm, 1 - f.u, f.q, -1), pure=True,
+             lambda f: (f.rd, f.rn, f.rm, 3 * (1 - f.u), f.q, -1), pure=True,
              feature=features.DOTPROD),
      Pattern('SDOT/UDOT (by element)', '0 q:1 u:1 01111 10 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5',
-             S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 1 - f.u, f.q,
+             S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 3 * (1 - f.u), f.q,
                                     (f.H << 1) | f.L), pure=True, feature=features.DOTPROD)] +
+    _I8MM_BF16_ROWS + _FCMA_ROWS +
     _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,

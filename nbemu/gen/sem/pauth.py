@@ -13,8 +13,11 @@ one whose bit 55 is 1 (the upper half, TBI1 off) in bits 63:56 and 54:48.
 A failed AUT* (no FPAC) does not trap: it returns the stripped pointer with a two-bit error code
 in bits 54:53 (62:61 without TBI), so that a later branch or access through it faults.
 
-Keys live in the vCPU record (cpu.OFF_PAC_KEYS: IA, IB, DA, DB, GA, each lo then hi word); Linux
-enables every key for user space (SCTLR_EL1.EnIA/EnIB/EnDA/EnDB set).
+Keys live in the vCPU record (cpu.OFF_PAC_KEYS: IA, IB, DA, DB, GA, each lo then hi word). Linux
+enables every key for user space (SCTLR_EL1.EnIA/EnIB/EnDA/EnDB set) until the thread disables
+some with prctl(PR_PAC_SET_ENABLED_KEYS) (cpu.OFF_PAC_DISABLED): then, as the Arm ARM's AddPACIA..
+and AuthIA.. say for a clear EnXX bit, PAC* and AUT* of that key return the pointer unchanged,
+and the branches and LDRAA/LDRAB through it use the pointer as it is. PACGA has no enable bit.
 """
 import numpy as np
 from numba import njit
@@ -29,6 +32,7 @@ from .ldst import K_LD, _faulted, _transfer
 KEY_IA, KEY_IB, KEY_DA, KEY_DB, KEY_GA = 0, 1, 2, 3, 4
 NO_MOD = -1             # modifier register argument meaning "the modifier is zero" (Z forms)
 O_PAC_KEYS = U(cpu.OFF_PAC_KEYS)
+O_PAC_DISABLED = U(cpu.OFF_PAC_DISABLED)
 
 # ----- QARMA5 (ComputePAC) -----
 # PACCellShuffle: output cell j (bits 4j+3:4j) is input cell SHUFFLE[j]
@@ -223,6 +227,12 @@ def auth(ptr, modifier, key_lo, key_hi, keynum):
 
 
 @njit
+def enabled(c, k):
+    """SCTLR_EL1.EnIA/EnIB/EnDA/EnDB for key k (IA..DB)."""
+    return ((peek64(c + O_PAC_DISABLED) >> U(k)) & U(1)) == ZERO
+
+
+@njit
 def _modifier(c, m):
     """The modifier: Xm with 31 meaning SP, or zero (NO_MOD)."""
     return ZERO if m < 0 else rxsp(c, m)
@@ -232,6 +242,8 @@ def _modifier(c, m):
 @njit
 def pac(c, d, m, k):
     """PACIA/PACIB/PACDA/PACDB Xd, Xn|SP and their Z, SP and 1716 forms: Xd = AddPAC(Xd, mod)."""
+    if not enabled(c, k):
+        return
     lo, hi = _key(c, k)
     wx(c, d, add_pac(rx(c, d), _modifier(c, m), lo, hi))
 
@@ -239,6 +251,8 @@ def pac(c, d, m, k):
 @njit
 def aut(c, d, m, k):
     """AUTIA/AUTIB/AUTDA/AUTDB Xd, Xn|SP and their Z, SP and 1716 forms."""
+    if not enabled(c, k):
+        return
     lo, hi = _key(c, k)
     wx(c, d, auth(rx(c, d), _modifier(c, m), lo, hi, k & 1))
 
@@ -261,8 +275,10 @@ def br_auth(c, n, m, k, link, next_pc, btype):
     """BRAA/BRAB/BLRAA/BLRAB Xn, Xm|SP, their Z forms (m = NO_MOD) and RETAA/RETAB (n = 30,
     m = 31: SP): branch to the authenticated Xn. A failed authentication leaves the error code in
     the target, whose fetch then faults. btype: the PSTATE.BTYPE the branch sets (bti.py)."""
-    lo, hi = _key(c, k)
-    target = auth(rx(c, n), _modifier(c, m), lo, hi, k & 1)
+    target = rx(c, n)
+    if enabled(c, k):
+        lo, hi = _key(c, k)
+        target = auth(target, _modifier(c, m), lo, hi, k & 1)
     if link:
         wx(c, 30, U(next_pc))
     set_pc(c, target)
@@ -274,8 +290,11 @@ def br_auth(c, n, m, k, link, next_pc, btype):
 def ldra(c, t, n, imm, k, wback):
     """LDRAA/LDRAB Xt, [Xn|SP, #imm]{!}: a doubleword load from AuthDA/DB(Xn|SP, 0) + imm, with
     the authenticated address plus imm written back to Xn|SP for the pre-indexed form."""
-    lo, hi = _key(c, k)
-    va = auth(rxsp(c, n), ZERO, lo, hi, k & 1) + U(imm)
+    va = rxsp(c, n)
+    if enabled(c, k):
+        lo, hi = _key(c, k)
+        va = auth(va, ZERO, lo, hi, k & 1)
+    va += U(imm)
     _transfer(c, t, va, 8, K_LD)
     if wback and not _faulted(c):
         wxsp(c, n, va)

@@ -1112,25 +1112,30 @@ def simd_elem_long(c, op, rd, rn, rm, size, idxq):
     set_v(c, rd, lo, hi)
 
 
-# ----- dot product (FEAT_DotProd) -----
+# ----- dot product (FEAT_DotProd) and int8 matrix multiply (FEAT_I8MM) -----
 @njit
-def simd_dot(c, rd, rn, rm, signed, q, idx):
-    """SDOT/UDOT: each 32-bit lane of Vd plus the sum of the four products of the bytes in the
-    same lane of Vn and Vm (vector, idx = -1) or of 32-bit element idx of Vm (by element)."""
+def simd_dot(c, rd, rn, rm, sgn, q, idx):
+    """SDOT/UDOT/USDOT/SUDOT: each 32-bit lane of Vd plus the sum of the four products of the
+    bytes in the same lane of Vn and Vm (vector, idx = -1) or of 32-bit element idx of Vm (by
+    element). idx = -2 is SMMLA/UMMLA/USMMLA: Vd is a 2x2 matrix (lane 2i+j) plus Vn's 2x8 rows
+    times Vm's 8x2 columns (lane 2i+j sums bytes 8i+k of Vn times bytes 8j+k of Vm). sgn bit 0:
+    Vn's bytes are signed, bit 1: Vm's."""
     nlo, nhi = v_lo(c, rn), v_hi(c, rn)
     mlo, mhi = v_lo(c, rm), v_hi(c, rm)
     dlo, dhi = v_lo(c, rd), v_hi(c, rd)
     lo = ZERO
     hi = ZERO
     for e in range(4 if q else 2):
-        me = e if idx < 0 else idx
+        if idx == -2:
+            nb, mb, k = 8 * (e >> 1), 8 * (e & 1), 8
+        else:
+            nb, mb, k = 4 * e, 4 * (e if idx < 0 else idx), 4
         acc = I(eget(dlo, dhi, e, 2))
-        for b in range(4):
-            x = eget(nlo, nhi, 4 * e + b, 0)
-            y = eget(mlo, mhi, 4 * me + b, 0)
-            if signed:
-                acc += sx(x, 0) * sx(y, 0)
-            else:
-                acc += I(x) * I(y)
+        for b in range(k):
+            x = eget(nlo, nhi, nb + b, 0)
+            y = eget(mlo, mhi, mb + b, 0)
+            xv = sx(x, 0) if sgn & 1 else I(x)
+            yv = sx(y, 0) if sgn & 2 else I(y)
+            acc += xv * yv
         lo, hi = eput(lo, hi, e, 2, U(acc) & U(0xFFFFFFFF))
     set_v(c, rd, lo, hi)

@@ -307,6 +307,10 @@ def sys_prctl(p, option, a2, a3, a4, a5):
         return 0
     if option == pac_keys.PR_PAC_RESET_KEYS:
         return pac_keys.prctl_reset_keys(p.machine, a2, a3, a4, a5)
+    if option == pac_keys.PR_PAC_SET_ENABLED_KEYS:
+        return pac_keys.prctl_set_enabled_keys(p.machine, a2, a3, a4, a5)
+    if option == pac_keys.PR_PAC_GET_ENABLED_KEYS:
+        return pac_keys.prctl_get_enabled_keys(p.machine, a2, a3, a4, a5)
     if option in (mte.PR_SET_TAGGED_ADDR_CTRL, mte.PR_GET_TAGGED_ADDR_CTRL):
         return mte.prctl(p, option, a2, a3, a4, a5)
     p.log_unimp(f'prctl option {option}')

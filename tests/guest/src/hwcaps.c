@@ -31,6 +31,9 @@
 #define HWCAP2_FLAGM2_ (1UL << 7)
 #define HWCAP_FPHP_   (1UL << 9)
 #define HWCAP_ASIMDHP_ (1UL << 10)
+#define HWCAP_FCMA_   (1UL << 14)
+#define HWCAP2_I8MM_  (1UL << 13)
+#define HWCAP2_BF16_  (1UL << 14)
 
 /* one instruction (by encoding, so no -march extension is needed to build) with v1, v2, v3 as
  * sources and v0 as destination and source, loaded from IN; prints v0 after it */
@@ -140,6 +143,18 @@ int main(void)
             xa = xa << 4 | b >> 28;
         }
         printf("flagm2 %#lx %#lx\n", ax, xa);
+    }
+    if (hw & HWCAP_FCMA_) {
+        V("fcmla", 0x6e82cc20); V("fcadd", 0x6ec3f420); V("fcmla elem", 0x6f835820);
+    }
+    if (hw2 & HWCAP2_I8MM_) {
+        V("smmla", 0x4e82a420); V("ummla", 0x6e82a420); V("usmmla", 0x4e82ac20);
+        V("usdot", 0x4e839c20); V("usdot elem", 0x4fa3f820); V("sudot elem", 0x0f23f020);
+    }
+    if (hw2 & HWCAP2_BF16_) {
+        V("bfdot", 0x6e42fc20); V("bfdot elem", 0x4f63f820); V("bfmmla", 0x6e43ec20);
+        V("bfmlalb", 0x2ec2fc20); V("bfmlalt", 0x6ec3fc20); V("bfmlalt elem", 0x4ff3f820);
+        V("bfcvtn", 0x0ea16820); V("bfcvtn2", 0x4ea16820); V("bfcvt", 0x1e634060);
     }
     if (hw & HWCAP_SB) {
         __asm__ volatile(".inst 0xd50330ff");                              /* sb */
