@@ -118,6 +118,7 @@ class Thread:
         self.slice_start = 0        # its icount when it last got the host
         self.slice_syscalls = 0     # system calls it made since then
         self.retry = None           # (pc after the svc, deadline) of a syscall being retried
+        self.io_done = 0            # bytes its write being retried has written already
         # signal handling (signals.py): (-ERESTART* code, x0 at entry) of a syscall a signal
         # interrupted, until the delivery settles it; what restart_syscall runs
         self.restart = None
