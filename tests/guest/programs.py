@@ -186,6 +186,10 @@ PROGRAMS = [
     # restarted under SA_RESTART, EINTR without it, the partial count when some bytes went;
     # with one thread (a host wait) and with a second one blocked (the scheduler's wait)
     _p("write_intr"),
+    # a blocking connect to a full AF_UNIX backlog or a full TCP accept queue ended by a
+    # SIGALRM handler: restarted under SA_RESTART, EINTR without it; connect again on the TCP
+    # socket still connecting waits for it, then EISCONN
+    _p("connect_intr"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -12,8 +12,10 @@ pointers taken from the guest), fd numbers in SCM_RIGHTS (cmsg.py), relative AF_
 A blocking accept, recv* or connect waits for readiness beside hostsig's pipe first, so a
 handled signal ends it as on Linux: restarted under SA_RESTART (-ERESTARTSYS) unless the socket
 has a SO_RCVTIMEO/SO_SNDTIMEO, which makes it EINTR (sock_intr_errno) and bounds the wait
-(EAGAIN). Limitation: a blocking send larger than the socket buffer, or an AF_UNIX connect to a
-full backlog, blocks in the host once started and a signal cannot end it.
+(EAGAIN). A write(2) to a full socket waits the same way (fs.py). An AF_UNIX connect to a full
+backlog has nothing to poll: it is tried again every UNIX_CONNECT_POLL_MS. Limitation: a
+blocking send* larger than the socket buffer blocks in the host once started and a signal
+cannot end it, nor can one end an AF_UNIX connect on a socket with a SO_SNDTIMEO.
 """
 import contextlib
 import ctypes
@@ -151,9 +153,14 @@ def _timeout_opt(host, name):
     return ms or None
 
 
+def _waits_by_us(p):
+    # waits beside hostsig's pipe for a handled signal, in the scheduler for other threads
+    return p.hostsig.active or p.threads.multi
+
+
 def wait_ready(p, of, flags, events, timeo_opt):
     """Before a call that may block: wait beside hostsig's pipe. Returns False on timeout."""
-    if not p.hostsig.active or flags & MSG_DONTWAIT or \
+    if not _waits_by_us(p) or flags & MSG_DONTWAIT or \
             fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
         return True
     timeo = _timeout_opt(of.host, timeo_opt)
@@ -235,27 +242,68 @@ def sys_connect(p, fd, addr, addrlen):
     raw = read_sockaddr(p, addr, addrlen)
     family = struct.unpack_from('<H', raw)[0] if len(raw) >= 2 else 0
     fl = fcntl.fcntl(of.host, fcntl.F_GETFL)
-    if not (p.hostsig.active and stype == SOCK_STREAM and family in (AF_INET, AF_INET6)
-            and not fl & os.O_NONBLOCK):
+    if not (_waits_by_us(p) and stype in (SOCK_STREAM, SOCK_SEQPACKET)
+            and family in FAMILIES and not fl & os.O_NONBLOCK):
         with guest_cwd(p, raw):
             _check(_host_connect(of, raw))
         return 0
+    if family == AF_UNIX:
+        return _unix_connect(p, of, raw, fl)
     # a blocking TCP connect: start it non-blocking, wait for it beside hostsig's pipe
-    fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
-    try:
-        if _host_connect(of, raw) == 0:
-            return 0
-        e = ctypes.get_errno()
-        if e not in (errno.EINPROGRESS, errno.EALREADY):    # EALREADY: restarted by a signal
-            raise OSError(e, os.strerror(e))
-    finally:
-        fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+    if _nonblocking_connect(of, raw, fl, (errno.EINPROGRESS, errno.EALREADY)):
+        return 0    # EALREADY: a connect interrupted before, or retried after WouldBlock
     if not wait_ready(p, of, 0, select.POLLOUT, SO_SNDTIMEO):
         raise OSError(errno.EINPROGRESS, os.strerror(errno.EINPROGRESS))
     err = struct.unpack('<i', _getsockopt_raw(of.host, SOL_SOCKET, SO_ERROR, 4))[0]
     if err:
         raise OSError(err, os.strerror(err))
+    # once more, so that the host socket is SS_CONNECTED too: a later connect is EISCONN
+    _nonblocking_connect(of, raw, fl, (errno.EISCONN,))
     return 0
+
+
+def _nonblocking_connect(of, raw, fl, waiting):
+    """One non-blocking host connect: True if done, False on an errno in waiting."""
+    fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        if _host_connect(of, raw) == 0:
+            return True
+        e = ctypes.get_errno()
+        if e not in waiting:
+            raise OSError(e, os.strerror(e))
+        return False
+    finally:
+        fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+
+
+UNIX_CONNECT_POLL_MS = 10
+
+
+def _unix_connect(p, of, raw, fl):
+    """A blocking AF_UNIX connect to a listener whose backlog is full waits in the kernel for
+    room (unix_wait_for_peer), with nothing to poll: the non-blocking connect (EAGAIN while
+    full) is tried again every UNIX_CONNECT_POLL_MS beside hostsig's pipe, so that a signal
+    ends it with -ERESTARTSYS as sock_intr_errno does, or other threads run meanwhile. With a
+    SO_SNDTIMEO (EAGAIN after it) it blocks in the host, uninterruptible."""
+    if _timeout_opt(of.host, SO_SNDTIMEO) is not None:
+        with guest_cwd(p, raw):
+            _check(_host_connect(of, raw))
+        return 0
+    t = p.threads.current
+    while True:
+        fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+        try:
+            with guest_cwd(p, raw):
+                r = _host_connect(of, raw)
+            e = ctypes.get_errno()
+        finally:
+            fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+        if r == 0:
+            return 0
+        if e != errno.EAGAIN:
+            raise OSError(e, os.strerror(e))
+        t.retry = None      # each wait is a fresh interval, also when retried after WouldBlock
+        p.hostsig.wait(None, UNIX_CONNECT_POLL_MS, restartable=True)
 
 
 def _name(p, fd, addr, lenp, fn):
