@@ -190,6 +190,10 @@ PROGRAMS = [
     # SIGALRM handler: restarted under SA_RESTART, EINTR without it; connect again on the TCP
     # socket still connecting waits for it, then EISCONN
     _p("connect_intr"),
+    # per-thread CPU clocks: CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid's ids and
+    # RUSAGE_THREAD of a spinning and a sleeping thread, the process clock their sum, the
+    # resolutions and EINVAL for ids naming nothing (inequalities only)
+    _p("thread_cputime"),
 ]
 
 # Informational: executed guest instructions, measured with
