@@ -182,10 +182,10 @@ PROGRAMS = [
     # raise to one thread; sigpending per thread; sigsuspend and sigtimedwait with a timeout
     # while other threads run
     _p("sig_threads"),
-    # a blocking write to a full pipe or AF_UNIX stream socket ended by a SIGALRM handler:
+    # a blocking write to a full pipe, FIFO or AF_UNIX stream socket ended by a SIGALRM handler:
     # restarted under SA_RESTART, EINTR without it, the partial count when some bytes went;
     # with one thread (a host wait) and with a second one blocked (the scheduler's wait)
-    _p("write_intr"),
+    _p("write_intr", args=[TMPDIR_PLACEHOLDER]),
     # a blocking connect to a full AF_UNIX backlog or a full TCP accept queue ended by a
     # SIGALRM handler: restarted under SA_RESTART, EINTR without it; connect again on the TCP
     # socket still connecting waits for it, then EISCONN

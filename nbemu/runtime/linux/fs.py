@@ -338,23 +338,36 @@ def _skip(vs, n):
 
 def _write_nowait(p, host, vs):
     """Write what fits now, without blocking: (bytes written, True if it stopped short for want
-    of room). An fd that does not take RWF_NOWAIT (a terminal, a kernel older than 6.x for
-    pipes) is written as before, blocking."""
+    of room). A FIFO does not take RWF_NOWAIT (only anonymous pipes and sockets do): it is
+    written with O_NONBLOCK set for the call. Another fd without it (a terminal, an eventfd) is
+    written as before, blocking."""
     total = 0
     for b in guestmem.batches(vs):
         want = sum(len(v) for v in b)
         try:
-            n = os.pwritev(host, b, -1, os.RWF_NOWAIT)
+            try:
+                n = os.pwritev(host, b, -1, os.RWF_NOWAIT)
+            except OSError as e:
+                if e.errno != errno.EOPNOTSUPP:
+                    raise
+                n = _write_fifo_nonblocking(host, b)
         except BlockingIOError:
             return total, True
-        except OSError as e:
-            if e.errno != errno.EOPNOTSUPP:
-                raise
-            n = os.writev(host, b)
         total += n
         if n < want:
             return total, True
     return total, False
+
+
+def _write_fifo_nonblocking(host, b):
+    if not _stat.S_ISFIFO(os.fstat(host).st_mode):
+        return os.writev(host, b)
+    fl = fcntl.fcntl(host, fcntl.F_GETFL)
+    fcntl.fcntl(host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        return os.writev(host, b)
+    finally:
+        fcntl.fcntl(host, fcntl.F_SETFL, fl)
 
 
 def _write_waiting(p, of, vs):

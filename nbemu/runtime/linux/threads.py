@@ -36,10 +36,11 @@ makes the STXR fail. vCPUs never run at once, so LSE atomics are atomic.
 A later --threads=parallel mode would give each Thread a host thread running Machine.run on
 its own state; what it would need is here already separated per thread (state, TLB, Wait).
 
-A host call that would block (a read of an empty pipe, poll, nanosleep, wait4: everything
-that waits in HostSignals.wait) raises WouldBlock while there are other threads; the syscall
-dispatch puts the pc back on the svc and the thread waits for its poller's fds, its deadline
-or a signal, then runs the svc again (the deadline of the first try is kept). Nothing is
+A host call that would block (a read of an empty pipe, a write to a full one, poll,
+nanosleep, wait4, connect: everything that waits in HostSignals.wait) raises WouldBlock while
+there are other threads; the syscall dispatch puts the pc back on the svc and the thread waits
+for its poller's fds, its deadline or a signal, then runs the svc again (the deadline of the
+first try is kept; a write keeps the count it wrote in Thread.io_done). Nothing is
 delivered before that svc ran again, so a signal that ended the wait interrupts the call by
 its own rules, and a temporary signal mask (sigsuspend, ppoll) stays in force meanwhile.
 

@@ -1,10 +1,11 @@
-/* A blocking write to a full pipe or a full AF_UNIX stream socket that a handled SIGALRM (from
-   setitimer) interrupts, as pipe_write and unix_stream_sendmsg treat it: nothing written yet
-   gives -ERESTARTSYS (restarted under SA_RESTART, the handler having made room; EINTR without
-   it), some bytes written give their count either way. Every case runs twice: with this the only
-   thread (a blocking wait in the host) and with a second thread alive, blocked in a read with
-   SIGALRM blocked (the emulator's scheduler waits for both). The output only has results,
-   errnos and inequalities, so it does not depend on the host's buffer sizes or timing. */
+/* A blocking write to a full pipe, FIFO (argv[1]/fifo) or AF_UNIX stream socket that a
+   handled SIGALRM (from setitimer) interrupts, as pipe_write and unix_stream_sendmsg treat it:
+   nothing written yet gives -ERESTARTSYS (restarted under SA_RESTART, the handler having made
+   room; EINTR without it), some bytes written give their count either way. Every case runs
+   twice: with this the only thread (a blocking wait in the host) and with a second thread
+   alive, blocked in a read with SIGALRM blocked (the emulator's scheduler waits for both). The
+   output only has results, errnos and inequalities, so it does not depend on the host's buffer
+   sizes or timing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -118,6 +120,8 @@ static void cases(const char *kind, int r, int w)
     drain_all(r);
 }
 
+static const char *dir;
+
 static void all_cases(void)
 {
     int pfd[2], sv[2];
@@ -125,6 +129,19 @@ static void all_cases(void)
         exit(1);
     cases("pipe", pfd[0], pfd[1]);
     cases("unix stream", sv[1], sv[0]);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/fifo", dir);
+    unlink(path);
+    if (mkfifo(path, 0600))
+        exit(1);
+    int fr = open(path, O_RDONLY | O_NONBLOCK), fw = open(path, O_WRONLY);
+    if (fr < 0 || fw < 0)
+        exit(1);
+    set_nonblock(fr, 0);
+    cases("fifo", fr, fw);
+    close(fr);
+    close(fw);
+    unlink(path);
     close(pfd[0]);
     close(pfd[1]);
     close(sv[0]);
@@ -143,11 +160,12 @@ static void *idle_thread(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t t;
     void *ret;
 
+    dir = argc > 1 ? argv[1] : "/tmp";
     memset(buf, 'w', sizeof buf);
     puts("one thread:");
     all_cases();
