@@ -12,10 +12,10 @@ pointers taken from the guest), fd numbers in SCM_RIGHTS (cmsg.py), relative AF_
 A blocking accept, recv* or connect waits for readiness beside hostsig's pipe first, so a
 handled signal ends it as on Linux: restarted under SA_RESTART (-ERESTARTSYS) unless the socket
 has a SO_RCVTIMEO/SO_SNDTIMEO, which makes it EINTR (sock_intr_errno) and bounds the wait
-(EAGAIN). A write(2) to a full socket waits the same way (fs.py). An AF_UNIX connect to a full
-backlog has nothing to poll: it is tried again every UNIX_CONNECT_POLL_MS. Limitation: a
-blocking send* larger than the socket buffer blocks in the host once started and a signal
-cannot end it, nor can one end an AF_UNIX connect on a socket with a SO_SNDTIMEO.
+(EAGAIN). A blocking send* or write(2) to a full socket sends what fits and waits for room
+the same way. An AF_UNIX connect to a full backlog has nothing to poll: it is tried again every
+UNIX_CONNECT_POLL_MS. Limitation: a signal cannot end an AF_UNIX connect on a socket with a
+SO_SNDTIMEO (it blocks in the host).
 """
 import contextlib
 import ctypes
@@ -28,8 +28,10 @@ import time
 
 from ..memory import GuestFault
 from . import abi, cmsg, guestmem
-from .fs import Errno, OpenFile, _libc
+from nbemu.core.cpu import OFF_PC
+from .fs import Errno, OpenFile, _libc, _skip
 from .hostsig import Interrupted
+from .threads import WouldBlock
 from .table import syscall
 from .hostcall import check as _check, s32 as _s32
 
@@ -39,6 +41,7 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5
 SOCK_NONBLOCK = abi.G_O_NONBLOCK
 SOCK_CLOEXEC = abi.G_O_CLOEXEC
 SOCK_TYPE_MASK = 0xF
+_PC = OFF_PC // 8
 SOCKADDR_MAX = 128                  # sizeof(struct sockaddr_storage): Linux's limit
 MSG_DONTWAIT, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC = 0x40, 0x4000, 0x40000000
 SOL_SOCKET, SO_TYPE, SO_ERROR, SO_RCVTIMEO, SO_SNDTIMEO = 1, 3, 4, 20, 21
@@ -389,19 +392,61 @@ def _epipe(p, stype, flags, e):
 
 
 def _sendmsg(p, of, stype, views, name, control, flags):
+    if _waits_by_us(p) and not flags & MSG_DONTWAIT and \
+            not fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
+        return _send_waiting(p, of, stype, views, name, control, flags)
+    try:
+        return _send_once(p, of, views, name, control, flags)
+    except OSError as e:
+        _epipe(p, stype, flags, e)
+        raise
+
+
+def _send_once(p, of, views, name, control, flags):
     arr, keep = _host_iov(views)
     nbuf = ctypes.create_string_buffer(name, max(1, len(name)))
     cbuf = ctypes.create_string_buffer(control, max(1, len(control)))
     m = _Msghdr(ctypes.addressof(nbuf) if name else None, len(name), arr, len(keep),
                 ctypes.addressof(cbuf) if control else None, len(control), 0)
-    if not wait_ready(p, of, flags, select.POLLOUT, SO_SNDTIMEO):
-        raise _again()
+    with guest_cwd(p, name):
+        return _check(_libc.sendmsg(ctypes.c_int(of.host), ctypes.byref(m),
+                                    ctypes.c_int(flags | MSG_NOSIGNAL)))
+
+
+def _send_waiting(p, of, stype, views, name, control, flags):
+    """A blocking send: it sends what fits (MSG_DONTWAIT) and waits for room beside hostsig's
+    pipe, as fs.py's write does, so that a signal ends it as unix_stream_sendmsg and
+    tcp_sendmsg do: the count sent so far, else sock_intr_errno's -ERESTARTSYS (EINTR with a
+    SO_SNDTIMEO, whose end gives the count or EAGAIN). A stream's rest goes on after a partial
+    send (its control message went with the first part); a datagram is sent whole or not.
+    Retries after WouldBlock go on after Thread.io_done."""
+    t = p.threads.current
+    retrying = t.retry is not None and t.retry[0] == int(p.regs[_PC])
+    total = t.io_done if retrying else 0
+    t.io_done = 0
+    want = sum(len(v) for v in views)
     try:
-        with guest_cwd(p, name):
-            return _check(_libc.sendmsg(ctypes.c_int(of.host), ctypes.byref(m),
-                                        ctypes.c_int(flags | MSG_NOSIGNAL)))
-    except OSError as e:
-        _epipe(p, stype, flags, e)
+        while True:
+            try:
+                total += _send_once(p, of, _skip(views, total), name,
+                                    b'' if total else control, flags | MSG_DONTWAIT)
+                if total >= want or stype != SOCK_STREAM:
+                    return total
+            except BlockingIOError:
+                pass
+            try:
+                if not wait_ready(p, of, 0, select.POLLOUT, SO_SNDTIMEO):
+                    if total:
+                        return total
+                    raise _again()
+            except WouldBlock:
+                t.io_done = total
+                raise
+    except (Interrupted, OSError) as e:
+        if total:
+            return total
+        if isinstance(e, OSError):
+            _epipe(p, stype, flags, e)
         raise
 
 
@@ -533,6 +578,16 @@ def sys_sendmmsg(p, fd, vec, vlen, flags):
         entry = vec + sent * MMSGHDR_SIZE
         try:
             n = _send_one(p, of, stype, entry, flags)
+        except WouldBlock:
+            if not sent:
+                raise       # the svc runs again, from this first message
+            # the batch ends here rather than send its first messages again; a stream's
+            # message partly sent counts with what went
+            done, p.threads.current.io_done = p.threads.current.io_done, 0
+            if done:
+                p.mem.write(entry + 56, struct.pack('<I', done))
+                sent += 1
+            break
         except (OSError, Errno, GuestFault, Interrupted):
             if sent:
                 break

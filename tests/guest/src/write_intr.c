@@ -1,11 +1,11 @@
-/* A blocking write to a full pipe, FIFO (argv[1]/fifo) or AF_UNIX stream socket that a
-   handled SIGALRM (from setitimer) interrupts, as pipe_write and unix_stream_sendmsg treat it:
-   nothing written yet gives -ERESTARTSYS (restarted under SA_RESTART, the handler having made
-   room; EINTR without it), some bytes written give their count either way. Every case runs
-   twice: with this the only thread (a blocking wait in the host) and with a second thread
-   alive, blocked in a read with SIGALRM blocked (the emulator's scheduler waits for both). The
-   output only has results, errnos and inequalities, so it does not depend on the host's buffer
-   sizes or timing. */
+/* A blocking write to a full pipe, FIFO (argv[1]/fifo) or AF_UNIX stream socket (also send
+   and sendmsg) that a handled SIGALRM (from setitimer) interrupts, as pipe_write and
+   unix_stream_sendmsg treat it: nothing written yet gives -ERESTARTSYS (restarted under
+   SA_RESTART, the handler having made room; EINTR without it), some bytes written give their
+   count either way. Every case runs twice: with this the only thread (a blocking wait in the
+   host) and with a second thread alive, blocked in a read with SIGALRM blocked (the emulator's
+   scheduler waits for both). The output only has results, errnos and inequalities, so it does
+   not depend on the host's buffer sizes or timing. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -84,6 +84,19 @@ static void result(const char *what, long n, int err, long want)
                n > 0 && n < want ? "0 < n < count" : "out of range", (int)hits);
 }
 
+static int use_send;     /* send and sendmsg instead of write and writev */
+
+static long put(int w, const void *b, size_t n)
+{
+    return use_send ? send(w, b, n, 0) : write(w, b, n);
+}
+
+static long putv(int w, struct iovec *iov, int cnt)
+{
+    struct msghdr m = {.msg_iov = iov, .msg_iovlen = cnt};
+    return use_send ? sendmsg(w, &m, 0) : writev(w, iov, cnt);
+}
+
 /* one kind of fd: w is the write end, r the read end */
 static void cases(const char *kind, int r, int w)
 {
@@ -93,7 +106,7 @@ static void cases(const char *kind, int r, int w)
     snprintf(name, sizeof name, "%s full, SA_RESTART", kind);
     fill(w);
     arm(SA_RESTART, r);
-    n = write(w, buf, 100);
+    n = put(w, buf, 100);
     result(name, n, errno, 100);
     drain_all(r);
 
@@ -101,21 +114,22 @@ static void cases(const char *kind, int r, int w)
     fill(w);
     arm(0, -1);
     errno = 0;
-    n = write(w, buf, 100);
+    n = put(w, buf, 100);
     result(name, n, errno, 100);
     drain_all(r);
 
     /* a large write fills the empty buffer, then blocks for the rest */
     snprintf(name, sizeof name, "%s partial, SA_RESTART", kind);
     arm(SA_RESTART, -1);
-    n = write(w, buf, BIG);
+    n = put(w, buf, BIG);
     result(name, n, errno, BIG);
     drain_all(r);
 
-    snprintf(name, sizeof name, "%s partial writev, no SA_RESTART", kind);
+    snprintf(name, sizeof name, "%s partial %s, no SA_RESTART", kind,
+             use_send ? "sendmsg" : "writev");
     struct iovec iov[2] = {{buf, BIG / 2}, {buf + BIG / 2, BIG / 2}};
     arm(0, -1);
-    n = writev(w, iov, 2);
+    n = putv(w, iov, 2);
     result(name, n, errno, BIG);
     drain_all(r);
 }
@@ -129,6 +143,9 @@ static void all_cases(void)
         exit(1);
     cases("pipe", pfd[0], pfd[1]);
     cases("unix stream", sv[1], sv[0]);
+    use_send = 1;
+    cases("unix stream send", sv[1], sv[0]);
+    use_send = 0;
     char path[4096];
     snprintf(path, sizeof path, "%s/fifo", dir);
     unlink(path);
