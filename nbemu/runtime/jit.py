@@ -174,6 +174,23 @@ class CompileWorker:
                 pass
 
 
+    def abandon(self):
+        """In a forked child: close the pipes' fds (the worker would wait for the child's copy
+        of its stdin) but not their file objects: the parent's compile thread may have been in
+        stdout.readline() at the fork, holding the buffer's lock, which nobody in the child
+        releases, so closing (or freeing) the object would wait forever (a guest
+        subprocess.run hung so). The objects are kept referenced, never freed."""
+        for f in (self.stdin, self.stdout):
+            try:
+                os.close(f.fileno())
+            except (OSError, ValueError):
+                pass
+        _ABANDONED.append(self)
+
+
+_ABANDONED = []             # CompileWorkers of the parent, in a forked child
+
+
 class CompileError(Exception):
     pass
 
@@ -287,4 +304,4 @@ class BackgroundCompiler:
 
     def after_fork_child(self):
         if self.worker is not None:
-            self.worker.close()
+            self.worker.abandon()

@@ -186,6 +186,18 @@ PROGRAMS = [
     # raise to one thread; sigpending per thread; sigsuspend and sigtimedwait with a timeout
     # while other threads run
     _p("sig_threads"),
+    # a blocking write to a full pipe, FIFO or AF_UNIX stream socket ended by a SIGALRM handler:
+    # restarted under SA_RESTART, EINTR without it, the partial count when some bytes went;
+    # with one thread (a host wait) and with a second one blocked (the scheduler's wait)
+    _p("write_intr", args=[TMPDIR_PLACEHOLDER]),
+    # a blocking connect to a full AF_UNIX backlog or a full TCP accept queue ended by a
+    # SIGALRM handler: restarted under SA_RESTART, EINTR without it; connect again on the TCP
+    # socket still connecting waits for it, then EISCONN
+    _p("connect_intr"),
+    # per-thread CPU clocks: CLOCK_THREAD_CPUTIME_ID, pthread_getcpuclockid's ids and
+    # RUSAGE_THREAD of a spinning and a sleeping thread, the process clock their sum, the
+    # resolutions and EINVAL for ids naming nothing (inequalities only)
+    _p("thread_cputime"),
 ]
 
 # Informational: executed guest instructions, measured with

@@ -16,9 +16,14 @@ import stat as _stat
 import struct
 import termios
 
+from nbemu.core.cpu import OFF_PC
 from ..memory import GuestFault
 from . import abi, guestmem
+from .hostsig import Interrupted
 from .table import syscall
+from .threads import WouldBlock
+
+_PC = OFF_PC // 8
 
 PATH_MAX = 4096
 MAX_RW = 0x7ffff000          # Linux caps one read/write at this many bytes
@@ -284,10 +289,16 @@ def _writev_from(p, host, vs, offset=None):
     return total
 
 
+def _waits_by_us(p, of):
+    """A read or write of this fd that may block must wait in hostsig (beside its pipe, so that
+    a handled signal ends it, or in the scheduler while other threads run) not in the host."""
+    return of.may_block and (p.hostsig.active or p.threads.multi)
+
+
 def wait_readable(p, of):
     """Before a read that may block: wait for data beside hostsig's pipe, so that a handled
     signal interrupts it (EINTR, or a restart under SA_RESTART), as on Linux."""
-    if not (p.hostsig.active and of.may_block):
+    if not _waits_by_us(p, of):
         return
     if fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
         return
@@ -313,6 +324,93 @@ def _read_common(p, fd, buf, count, offset=None):
     return n
 
 
+def _skip(vs, n):
+    """The views after their first n bytes."""
+    out = []
+    for v in vs:
+        if n >= len(v):
+            n -= len(v)
+            continue
+        out.append(v[n:])
+        n = 0
+    return out
+
+
+def _write_nowait(p, host, vs):
+    """Write what fits now, without blocking: (bytes written, True if it stopped short for want
+    of room). A FIFO does not take RWF_NOWAIT (only anonymous pipes and sockets do): it is
+    written with O_NONBLOCK set for the call. Another fd without it (a terminal, an eventfd) is
+    written as before, blocking."""
+    total = 0
+    for b in guestmem.batches(vs):
+        want = sum(len(v) for v in b)
+        try:
+            try:
+                n = os.pwritev(host, b, -1, os.RWF_NOWAIT)
+            except OSError as e:
+                if e.errno != errno.EOPNOTSUPP:
+                    raise
+                n = _write_fifo_nonblocking(host, b)
+        except BlockingIOError:
+            return total, True
+        total += n
+        if n < want:
+            return total, True
+    return total, False
+
+
+def _write_fifo_nonblocking(host, b):
+    if not _stat.S_ISFIFO(os.fstat(host).st_mode):
+        return os.writev(host, b)
+    fl = fcntl.fcntl(host, fcntl.F_GETFL)
+    fcntl.fcntl(host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        return os.writev(host, b)
+    finally:
+        fcntl.fcntl(host, fcntl.F_SETFL, fl)
+
+
+def _write_waiting(p, of, vs):
+    """A blocking write of a pipe or socket: it writes what fits and waits for room in
+    hostsig.wait, so that a handled signal ends it as pipe_write and unix_stream_sendmsg do:
+    the count written so far if any, else -ERESTARTSYS (a restart under SA_RESTART, EINTR
+    otherwise). With other threads the wait is a WouldBlock and the svc runs again; the bytes
+    its first tries wrote are in Thread.io_done, so the retry goes on after them."""
+    t = p.threads.current
+    retrying = t.retry is not None and t.retry[0] == int(p.regs[_PC])
+    total = t.io_done if retrying else 0
+    t.io_done = 0
+    try:
+        while True:
+            n, short = _write_nowait(p, of.host, _skip(vs, total))
+            total += n
+            if not short:
+                return total
+            poller = select.poll()
+            poller.register(of.host, select.POLLOUT)
+            try:
+                p.hostsig.wait(poller, None, restartable=True)
+            except WouldBlock:
+                t.io_done = total
+                raise
+    except BrokenPipeError:
+        if total:
+            return total
+        p.signals.queue(abi.SIGPIPE, code=abi.SI_USER, private=True)
+        raise
+    except (Interrupted, OSError):
+        if total:
+            return total
+        raise
+
+
+def _write_to(p, of, vs, offset):
+    if offset is None and _waits_by_us(p, of) and \
+            not fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
+        return _write_waiting(p, of, vs)
+    return _writev_from(p, of.host, vs, offset)
+
+
 def _write_common(p, fd, buf, count, offset=None):
     of = p.fds.lookup(_s32(fd))
     if of.emulated:
@@ -321,7 +419,7 @@ def _write_common(p, fd, buf, count, offset=None):
         return 0
     if offset is not None and offset < 0:
         return -errno.EINVAL
-    return _writev_from(p, of.host, _io_views(p, buf, count, False), offset)
+    return _write_to(p, of, _io_views(p, buf, count, False), offset)
 
 
 @syscall('read', 'dpu')
@@ -400,7 +498,7 @@ def _writev_common(p, fd, iov, cnt, offset=None):
     vs, _ = _iov_views(p, iov, cnt, False)
     if not vs:
         return 0
-    return _writev_from(p, of.host, vs, offset)
+    return _write_to(p, of, vs, offset)
 
 
 @syscall('readv', 'dpd')

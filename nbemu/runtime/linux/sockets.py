@@ -12,8 +12,10 @@ pointers taken from the guest), fd numbers in SCM_RIGHTS (cmsg.py), relative AF_
 A blocking accept, recv* or connect waits for readiness beside hostsig's pipe first, so a
 handled signal ends it as on Linux: restarted under SA_RESTART (-ERESTARTSYS) unless the socket
 has a SO_RCVTIMEO/SO_SNDTIMEO, which makes it EINTR (sock_intr_errno) and bounds the wait
-(EAGAIN). Limitation: a blocking send larger than the socket buffer, or an AF_UNIX connect to a
-full backlog, blocks in the host once started and a signal cannot end it.
+(EAGAIN). A blocking send* or write(2) to a full socket sends what fits and waits for room
+the same way. An AF_UNIX connect to a full backlog has nothing to poll: it is tried again every
+UNIX_CONNECT_POLL_MS. Limitation: a signal cannot end an AF_UNIX connect on a socket with a
+SO_SNDTIMEO (it blocks in the host).
 """
 import contextlib
 import ctypes
@@ -26,8 +28,10 @@ import time
 
 from ..memory import GuestFault
 from . import abi, cmsg, guestmem
-from .fs import Errno, OpenFile, _libc
+from nbemu.core.cpu import OFF_PC
+from .fs import Errno, OpenFile, _libc, _skip
 from .hostsig import Interrupted
+from .threads import WouldBlock
 from .table import syscall
 from .hostcall import check as _check, s32 as _s32
 
@@ -37,6 +41,7 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET = 1, 2, 5
 SOCK_NONBLOCK = abi.G_O_NONBLOCK
 SOCK_CLOEXEC = abi.G_O_CLOEXEC
 SOCK_TYPE_MASK = 0xF
+_PC = OFF_PC // 8
 SOCKADDR_MAX = 128                  # sizeof(struct sockaddr_storage): Linux's limit
 MSG_DONTWAIT, MSG_NOSIGNAL, MSG_CMSG_CLOEXEC = 0x40, 0x4000, 0x40000000
 SOL_SOCKET, SO_TYPE, SO_ERROR, SO_RCVTIMEO, SO_SNDTIMEO = 1, 3, 4, 20, 21
@@ -151,9 +156,14 @@ def _timeout_opt(host, name):
     return ms or None
 
 
+def _waits_by_us(p):
+    # waits beside hostsig's pipe for a handled signal, in the scheduler for other threads
+    return p.hostsig.active or p.threads.multi
+
+
 def wait_ready(p, of, flags, events, timeo_opt):
     """Before a call that may block: wait beside hostsig's pipe. Returns False on timeout."""
-    if not p.hostsig.active or flags & MSG_DONTWAIT or \
+    if not _waits_by_us(p) or flags & MSG_DONTWAIT or \
             fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
         return True
     timeo = _timeout_opt(of.host, timeo_opt)
@@ -235,27 +245,68 @@ def sys_connect(p, fd, addr, addrlen):
     raw = read_sockaddr(p, addr, addrlen)
     family = struct.unpack_from('<H', raw)[0] if len(raw) >= 2 else 0
     fl = fcntl.fcntl(of.host, fcntl.F_GETFL)
-    if not (p.hostsig.active and stype == SOCK_STREAM and family in (AF_INET, AF_INET6)
-            and not fl & os.O_NONBLOCK):
+    if not (_waits_by_us(p) and stype in (SOCK_STREAM, SOCK_SEQPACKET)
+            and family in FAMILIES and not fl & os.O_NONBLOCK):
         with guest_cwd(p, raw):
             _check(_host_connect(of, raw))
         return 0
+    if family == AF_UNIX:
+        return _unix_connect(p, of, raw, fl)
     # a blocking TCP connect: start it non-blocking, wait for it beside hostsig's pipe
-    fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
-    try:
-        if _host_connect(of, raw) == 0:
-            return 0
-        e = ctypes.get_errno()
-        if e not in (errno.EINPROGRESS, errno.EALREADY):    # EALREADY: restarted by a signal
-            raise OSError(e, os.strerror(e))
-    finally:
-        fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+    if _nonblocking_connect(of, raw, fl, (errno.EINPROGRESS, errno.EALREADY)):
+        return 0    # EALREADY: a connect interrupted before, or retried after WouldBlock
     if not wait_ready(p, of, 0, select.POLLOUT, SO_SNDTIMEO):
         raise OSError(errno.EINPROGRESS, os.strerror(errno.EINPROGRESS))
     err = struct.unpack('<i', _getsockopt_raw(of.host, SOL_SOCKET, SO_ERROR, 4))[0]
     if err:
         raise OSError(err, os.strerror(err))
+    # once more, so that the host socket is SS_CONNECTED too: a later connect is EISCONN
+    _nonblocking_connect(of, raw, fl, (errno.EISCONN,))
     return 0
+
+
+def _nonblocking_connect(of, raw, fl, waiting):
+    """One non-blocking host connect: True if done, False on an errno in waiting."""
+    fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+    try:
+        if _host_connect(of, raw) == 0:
+            return True
+        e = ctypes.get_errno()
+        if e not in waiting:
+            raise OSError(e, os.strerror(e))
+        return False
+    finally:
+        fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+
+
+UNIX_CONNECT_POLL_MS = 10
+
+
+def _unix_connect(p, of, raw, fl):
+    """A blocking AF_UNIX connect to a listener whose backlog is full waits in the kernel for
+    room (unix_wait_for_peer), with nothing to poll: the non-blocking connect (EAGAIN while
+    full) is tried again every UNIX_CONNECT_POLL_MS beside hostsig's pipe, so that a signal
+    ends it with -ERESTARTSYS as sock_intr_errno does, or other threads run meanwhile. With a
+    SO_SNDTIMEO (EAGAIN after it) it blocks in the host, uninterruptible."""
+    if _timeout_opt(of.host, SO_SNDTIMEO) is not None:
+        with guest_cwd(p, raw):
+            _check(_host_connect(of, raw))
+        return 0
+    t = p.threads.current
+    while True:
+        fcntl.fcntl(of.host, fcntl.F_SETFL, fl | os.O_NONBLOCK)
+        try:
+            with guest_cwd(p, raw):
+                r = _host_connect(of, raw)
+            e = ctypes.get_errno()
+        finally:
+            fcntl.fcntl(of.host, fcntl.F_SETFL, fl)
+        if r == 0:
+            return 0
+        if e != errno.EAGAIN:
+            raise OSError(e, os.strerror(e))
+        t.retry = None      # each wait is a fresh interval, also when retried after WouldBlock
+        p.hostsig.wait(None, UNIX_CONNECT_POLL_MS, restartable=True)
 
 
 def _name(p, fd, addr, lenp, fn):
@@ -341,19 +392,61 @@ def _epipe(p, stype, flags, e):
 
 
 def _sendmsg(p, of, stype, views, name, control, flags):
+    if _waits_by_us(p) and not flags & MSG_DONTWAIT and \
+            not fcntl.fcntl(of.host, fcntl.F_GETFL) & os.O_NONBLOCK:
+        return _send_waiting(p, of, stype, views, name, control, flags)
+    try:
+        return _send_once(p, of, views, name, control, flags)
+    except OSError as e:
+        _epipe(p, stype, flags, e)
+        raise
+
+
+def _send_once(p, of, views, name, control, flags):
     arr, keep = _host_iov(views)
     nbuf = ctypes.create_string_buffer(name, max(1, len(name)))
     cbuf = ctypes.create_string_buffer(control, max(1, len(control)))
     m = _Msghdr(ctypes.addressof(nbuf) if name else None, len(name), arr, len(keep),
                 ctypes.addressof(cbuf) if control else None, len(control), 0)
-    if not wait_ready(p, of, flags, select.POLLOUT, SO_SNDTIMEO):
-        raise _again()
+    with guest_cwd(p, name):
+        return _check(_libc.sendmsg(ctypes.c_int(of.host), ctypes.byref(m),
+                                    ctypes.c_int(flags | MSG_NOSIGNAL)))
+
+
+def _send_waiting(p, of, stype, views, name, control, flags):
+    """A blocking send: it sends what fits (MSG_DONTWAIT) and waits for room beside hostsig's
+    pipe, as fs.py's write does, so that a signal ends it as unix_stream_sendmsg and
+    tcp_sendmsg do: the count sent so far, else sock_intr_errno's -ERESTARTSYS (EINTR with a
+    SO_SNDTIMEO, whose end gives the count or EAGAIN). A stream's rest goes on after a partial
+    send (its control message went with the first part); a datagram is sent whole or not.
+    Retries after WouldBlock go on after Thread.io_done."""
+    t = p.threads.current
+    retrying = t.retry is not None and t.retry[0] == int(p.regs[_PC])
+    total = t.io_done if retrying else 0
+    t.io_done = 0
+    want = sum(len(v) for v in views)
     try:
-        with guest_cwd(p, name):
-            return _check(_libc.sendmsg(ctypes.c_int(of.host), ctypes.byref(m),
-                                        ctypes.c_int(flags | MSG_NOSIGNAL)))
-    except OSError as e:
-        _epipe(p, stype, flags, e)
+        while True:
+            try:
+                total += _send_once(p, of, _skip(views, total), name,
+                                    b'' if total else control, flags | MSG_DONTWAIT)
+                if total >= want or stype != SOCK_STREAM:
+                    return total
+            except BlockingIOError:
+                pass
+            try:
+                if not wait_ready(p, of, 0, select.POLLOUT, SO_SNDTIMEO):
+                    if total:
+                        return total
+                    raise _again()
+            except WouldBlock:
+                t.io_done = total
+                raise
+    except (Interrupted, OSError) as e:
+        if total:
+            return total
+        if isinstance(e, OSError):
+            _epipe(p, stype, flags, e)
         raise
 
 
@@ -485,6 +578,16 @@ def sys_sendmmsg(p, fd, vec, vlen, flags):
         entry = vec + sent * MMSGHDR_SIZE
         try:
             n = _send_one(p, of, stype, entry, flags)
+        except WouldBlock:
+            if not sent:
+                raise       # the svc runs again, from this first message
+            # the batch ends here rather than send its first messages again; a stream's
+            # message partly sent counts with what went
+            done, p.threads.current.io_done = p.threads.current.io_done, 0
+            if done:
+                p.mem.write(entry + 56, struct.pack('<I', done))
+                sent += 1
+            break
         except (OSError, Errno, GuestFault, Interrupted):
             if sent:
                 break

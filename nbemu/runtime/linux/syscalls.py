@@ -20,7 +20,7 @@ from ..memory import GuestFault
 # importing a module registers its syscalls
 from . import (abi, epoll, eventfd, execve, fork, fs, futex, mm, poll,  # noqa: F401
                shm, signalfd, signals, sockets, timerfd, timers, xattr)
-from . import mte, pac_keys
+from . import cputime, mte, pac_keys
 from .fs import Errno
 from .hostsig import Interrupted
 from .signals import GuestExit
@@ -389,8 +389,10 @@ def _pack_rusage(ru):
 @syscall('getrusage', 'dp')
 def sys_getrusage(p, who, ru):
     who = _s32(who)
-    if who == 0 or who == 1:       # RUSAGE_SELF, RUSAGE_THREAD
+    if who == 0:                    # RUSAGE_SELF
         r = resource.getrusage(resource.RUSAGE_SELF)
+    elif who == 1:                  # RUSAGE_THREAD
+        r = cputime.thread_rusage(p)
     elif who == -1:
         r = resource.getrusage(resource.RUSAGE_CHILDREN)
     else:
@@ -501,22 +503,25 @@ def _clock(clk):
     clk = _s32(clk)
     if clk not in _CLOCKS:
         raise Errno(errno.EINVAL)
-    if clk == abi.CLOCK_THREAD_CPUTIME_ID:
-        clk = abi.CLOCK_PROCESS_CPUTIME_ID
     return clk
 
 
 @syscall('clock_gettime', 'dp')
 def sys_clock_gettime(p, clk, tp):
-    p.mem.write(tp, abi.pack_timespec(time.clock_gettime_ns(_clock(clk))))
+    ns = cputime.clock_ns(p, clk)      # the guest's CPU-time clocks are its own
+    if ns is None:
+        ns = time.clock_gettime_ns(_clock(clk))
+    p.mem.write(tp, abi.pack_timespec(ns))
     return 0
 
 
 @syscall('clock_getres', 'dp')
 def sys_clock_getres(p, clk, tp):
-    res = time.clock_getres(_clock(clk))
+    ns = cputime.clock_res_ns(p, clk)
+    if ns is None:
+        ns = int(round(time.clock_getres(_clock(clk)) * 1e9))
     if tp:
-        p.mem.write(tp, abi.pack_timespec(int(round(res * 1e9))))
+        p.mem.write(tp, abi.pack_timespec(ns))
     return 0
 
 

@@ -36,10 +36,11 @@ makes the STXR fail. vCPUs never run at once, so LSE atomics are atomic.
 A later --threads=parallel mode would give each Thread a host thread running Machine.run on
 its own state; what it would need is here already separated per thread (state, TLB, Wait).
 
-A host call that would block (a read of an empty pipe, poll, nanosleep, wait4: everything
-that waits in HostSignals.wait) raises WouldBlock while there are other threads; the syscall
-dispatch puts the pc back on the svc and the thread waits for its poller's fds, its deadline
-or a signal, then runs the svc again (the deadline of the first try is kept). Nothing is
+A host call that would block (a read of an empty pipe, a write to a full one, poll,
+nanosleep, wait4, connect: everything that waits in HostSignals.wait) raises WouldBlock while
+there are other threads; the syscall dispatch puts the pc back on the svc and the thread waits
+for its poller's fds, its deadline or a signal, then runs the svc again (the deadline of the
+first try is kept; a write keeps the count it wrote in Thread.io_done). Nothing is
 delivered before that svc ran again, so a signal that ended the wait interrupts the call by
 its own rules, and a temporary signal mask (sigsuspend, ppoll) stays in force meanwhile.
 
@@ -118,6 +119,8 @@ class Thread:
         self.slice_start = 0        # its icount when it last got the host
         self.slice_syscalls = 0     # system calls it made since then
         self.retry = None           # (pc after the svc, deadline) of a syscall being retried
+        self.io_done = 0            # bytes its write being retried has written already
+        self.cpu_ns = 0             # host CPU time of its turns before the current one (cputime.py)
         # signal handling (signals.py): (-ERESTART* code, x0 at entry) of a syscall a signal
         # interrupted, until the delivery settles it; what restart_syscall runs
         self.restart = None
@@ -141,6 +144,8 @@ class Threads:
         self.created = 1
         self.index = {main.tid: 0}
         self.idling = False         # _idle is in the host wait (no WouldBlock then)
+        self.turn_cpu = time.thread_time_ns()   # the host thread's CPU time at the turn's start
+        self.exited_cpu_ns = 0      # CPU time of the exited threads
 
     def instructions(self):
         """Instructions per thread, in creation order (exited and live threads)."""
@@ -192,8 +197,25 @@ class Threads:
         # the machine leaves at the first TB end at or past it, in every tier
         t.regs[_LIMIT] = min(t.slice_start + QUANTUM, M64) if self.multi else M64
 
+    # ----- CPU time (cputime.py) -----
+    def charge(self):
+        """The running thread's turn so far goes to its CPU time."""
+        now = time.thread_time_ns()
+        self.current.cpu_ns += now - self.turn_cpu
+        self.turn_cpu = now
+
+    def cpu_ns(self, t):
+        if t is self.current:
+            self.charge()
+        return t.cpu_ns
+
+    def process_cpu_ns(self):
+        self.charge()
+        return self.exited_cpu_ns + sum(t.cpu_ns for t in self.all)
+
     def _switch(self, t):
         if t is not self.current:
+            self.charge()
             if self.current in self.all:
                 self._save(self.current)
             self._load(t)
@@ -260,6 +282,8 @@ class Threads:
         if len(self.all) == 1:
             raise GuestExit(status & 0xFF)
         self._save(t)
+        self.charge()
+        self.exited_cpu_ns += t.cpu_ns
         self.all.remove(t)
         self.exited.append((self.index[t.tid], t.tid, t.icount))
         if self.p.machine.on_vcpu_exit is not None:     # plugins: vcpu_exit
@@ -303,6 +327,8 @@ class Threads:
                 self.p.machine.drop_vcpu(t.state, t.tlb)
         self.all = [cur]
         self.futex_waiters = []
+        cur.cpu_ns, self.exited_cpu_ns = 0, 0     # a child's CPU clocks start at 0
+        self.turn_cpu = time.thread_time_ns()
         cur.tid = self.p.tid
         self.index = {cur.tid: 0}
         self.update_budget()
