@@ -330,10 +330,6 @@ NOT_IMPLEMENTED = [
     (0xBF60FC00, 0x2E20CC00, 'FHM FMLAL2/FMLSL2 (vector): 0 Q 1 01110 S 0 1 Rm 110011'),
     (0xBFC0B400, 0x0F800000, 'FHM FMLAL/FMLSL (by element): 0 Q 0 01111 10 L M Rm 0 S 00 H 0'),
     (0xBFC0B400, 0x2F808000, 'FHM FMLAL2/FMLSL2 (by element): 0 Q 1 01111 10 L M Rm 1 S 00 H 0'),
-    # FEAT_FCMA's half-precision forms (size = 01), which need FEAT_FP16 too
-    (0xBFE0E400, 0x2E40C400, 'FP16 FCMLA (vector, half): 0 Q 1 01110 01 0 Rm 110 rot 1'),
-    (0xBFE0EC00, 0x2E40E400, 'FP16 FCADD (half): 0 Q 1 01110 01 0 Rm 111 rot 01'),
-    (0xBFC09400, 0x2F401000, 'FP16 FCMLA (by element, half): 0 Q 1 01111 01 L M Rm 0 rot 1 H 0'),
     # FEAT_FRINTTS: FRINT32Z/32X/64Z/64X
     (0xFFBE7C00, 0x1E284000, 'FRINTTS (scalar): 000 11110 0 x 1 0100 0x 10000'),
     (0x9FBFEC00, 0x0E21E800, 'FRINTTS (vector): 0 Q U 01110 0 sz 10000 1111 x 10'),
@@ -421,6 +417,26 @@ for _m, _v, _f in (
     UNICORN_BUGS.append((_m, _v, _f + ', which Unicorn lacks', None))
 
 
+# LDRAA/LDRAB: Unicorn's QEMU 5.0 authenticates with SP as the modifier where the Arm ARM has
+# X[31], zero (QEMU 5.1 passes zero). With a nonzero SP the two sides authenticate different
+# pointers; test_pauth.py runs these with SP 0 and test_ldraa_modifier_is_zero pins the zero.
+UNICORN_BUGS.append((0xFF200400, 0xF8200400, 'LDRAA/LDRAB with SP as the modifier (QEMU 5.0)',
+                     lambda word, start: start.sp != 0))
+
+# (mask, value, reason): words whose FPSR Unicorn gets wrong; everything else is compared.
+# FCMLA (by element, half) with Q = 0: QEMU before 9.1 computes all eight lanes of a 64-bit
+# vector, discards the upper four and keeps their exception flags (QEMU commit 76bccf3cb9,
+# "target/arm: Fix VCMLA Dd, Dn, Dm[idx]"). Pinned by tests/test_fcma.py::
+# test_fcmla_by_element_64_bit_ignores_the_upper_lanes.
+UNICORN_FPSR_BUGS = [
+    (0xFFC09400, 0x2F401000, 'FCMLA .4H by element: flags from the upper lanes (QEMU < 9.1)'),
+]
+
+
+def unicorn_fpsr_bug(words):
+    return any(w & m == v for w in words for m, v, _ in UNICORN_FPSR_BUGS)
+
+
 def unicorn_bug(words, start):
     for w in words:
         for m, v, reason, pred in UNICORN_BUGS:
@@ -497,7 +513,7 @@ def check(words, start, jit='off', cache_dir=None, compare_fp_status=True, cls=N
         # authenticate) faults in translation, SIGSEGV under Linux; Unicorn reports the abort
         # without a memory event, which the harness calls SIGBUS
         b = dict(b, outcome=a['outcome'], addr=a['addr'])
-    d = diff(a, b, compare_fp_status)
+    d = diff(a, b, compare_fp_status and not unicorn_fpsr_bug(words))
     feature = None
     if d and a['outcome'] == SIGILL and b['outcome'] != SIGILL:
         # a feature nbemu does not implement: Unicorn may run it or fault in it (an LSE atomic
