@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
+- max: those, plus RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -30,7 +30,8 @@ FPCR.FZ16; the conversions between half and single/double (FCVT, FCVTL, FCVTN) a
 loads and stores are Armv8.0 and decode on every model.
 FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
 BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
-(FCMLA, FCADD; their half-precision forms also need FP16).
+(FCMLA, FCADD; their half-precision forms also need FP16), and FEAT_FHM (FMLAL, FMLSL,
+FMLAL2, FMLSL2; nbemu.gen.sem.fhm).
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -59,6 +60,7 @@ HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
 HWCAP_FCMA = 1 << 14
+HWCAP_ASIMDFHM = 1 << 23
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
 HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
 
@@ -96,6 +98,7 @@ FIELDS = {
     'SM3': Field(ISAR0, 36, 1, {1: HWCAP_SM3}),
     'SM4': Field(ISAR0, 40, 1, {1: HWCAP_SM4}),
     'DP': Field(ISAR0, 44, 1, {1: HWCAP_ASIMDDP}),                # SDOT/UDOT
+    'FHM': Field(ISAR0, 48, 1, {1: HWCAP_ASIMDFHM}),              # FMLAL, FMLSL (2)
     'TS': Field(ISAR0, 52, 2, {1: HWCAP_FLAGM}, hwcaps2={2: HWCAP2_FLAGM2}),   # FlagM, FlagM2
     'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
     'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
@@ -153,9 +156,10 @@ FP16_SIMD = Feature('FEAT_FP16 (AdvSIMD)', 'AdvSIMD', 1)
 I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
 BF16 = Feature('FEAT_BF16', 'BF16', 1)
 FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
+FHM = Feature('FEAT_FHM', 'FHM', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
             SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD, I8MM,
-            BF16, FCMA)
+            BF16, FCMA, FHM)
 
 
 def _restrict(qemu_regs):

@@ -9,6 +9,7 @@ from .. import features
 from ..decode import Pattern
 from ..sem import bf16 as B
 from ..sem import fcma as C
+from ..sem import fhm as FH
 from ..sem import simd as S
 
 M64 = (1 << 64) - 1
@@ -477,6 +478,22 @@ _FCMA_ROWS = [
             feature=features.FCMA),
 ]
 
+# FEAT_FHM (Arm ARM C4.1.95 "three same", "vector x indexed element"): bit 23 S (FMLSL), bit
+# 29 the "2" form. Gated by FHM alone, as QEMU 7.2's aa64_fhm (no separate FP16 check). By
+# element: halves of Vm indexed by H:L:M, so Rm is 4 bits (V0-V15); size 10 only, no scalar.
+_FHM_ROWS = [
+    Pattern('FMLAL/FMLSL/FMLAL2/FMLSL2 (vector)',
+            '0 q:1 u:1 01110 s:1 0 1 rm:5 1 1 u2:1 0 1 1 rn:5 rd:5', FH.simd_fhm,
+            lambda f: None if f.u == f.u2 else (f.rd, f.rn, f.rm, f.s | (f.u << 1) | (f.q << 2)),
+            pure=True, feature=features.FHM),
+    Pattern('FMLAL/FMLSL/FMLAL2/FMLSL2 (by element)',
+            '0 q:1 u:1 01111 10 L:1 M:1 rm:4 u2:1 s:1 00 H:1 0 rn:5 rd:5', FH.simd_fhm,
+            lambda f: None if f.u != f.u2 else
+            (f.rd, f.rn, f.rm, f.s | (f.u << 1) | (f.q << 2)
+             | ((((f.H << 2) | (f.L << 1) | f.M) + 1) << 3)),
+            pure=True, feature=features.FHM),
+]
+
 _TS_HELPERS = (S.simd_arith3, S.simd_cmp, S.simd_shl_reg, S.simd_pairwise, S.simd_logic)
 _MISC_HELPERS = (S.simd_misc, S.simd_cmp, S.simd_narrow, S.simd_widen)
 
@@ -516,7 +533,7 @@ PATTERNS = (
      Pattern('SDOT/UDOT (by element)', '0 q:1 u:1 01111 10 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5',
              S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 3 * (1 - f.u), f.q,
                                     (f.H << 1) | f.L), pure=True, feature=features.DOTPROD)] +
-    _I8MM_BF16_ROWS + _FCMA_ROWS +
+    _I8MM_BF16_ROWS + _FCMA_ROWS + _FHM_ROWS +
     _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,
