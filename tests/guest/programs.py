@@ -129,6 +129,10 @@ PROGRAMS = [
     # BFCVT(N), BFDOT, BFMMLA, BFMLALB/T on random and special inputs under each FPCR mode,
     # results and FPSR in hex
     _p("bf16", cpu="max"),
+    # FEAT_FHM through inline asm: FMLAL, FMLSL, FMLAL2, FMLSL2, vector and by element, on
+    # random and special halves and singles under each FPCR mode (FZ, FZ16, DN), results and
+    # FPSR in hex
+    _p("fhm", cpu="max"),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve
