@@ -100,7 +100,7 @@ def test_half_denormals_and_nans(mode):
     assert r['v'][0] == _vec([0x27800000] * 4, 32) and r['fpsr'] == 0           # 2^-48
     r = run_nbemu([0x4E21EC20], Start(v=[0, n], fpcr=1 << 19), jit=mode, cache_dir=CACHE)
     assert r['v'][0] == 0 and r['fpsr'] == 0
-    snan = 0x7C01 | (0x155 << 0)            # signalling, payload 0x155
+    snan = 0x7D55                           # signalling (quiet bit clear), payload 0x155
     n = _vec([snan] * 4, 16)
     m = _vec([ONE_H] * 4, 16)
     # fmlal v0.4s, v1.4h, v2.4h
