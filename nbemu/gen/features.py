@@ -11,8 +11,8 @@ nbemu implements. What the restriction removes, per model:
 
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
-- neoverse-n1: SSBS (PFR1), RDM (ISAR0);
-- max: those, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
+- neoverse-n1: SSBS (PFR1);
+- max: that, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -30,7 +30,8 @@ FPCR.FZ16; the conversions between half and single/double (FCVT, FCVTL, FCVTN) a
 loads and stores are Armv8.0 and decode on every model.
 FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
 BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
-(FCMLA, FCADD; their half-precision forms also need FP16).
+(FCMLA, FCADD; their half-precision forms also need FP16). FEAT_RDM (SQRDMLAH, SQRDMLSH) as
+neoverse-n1 and max have it (ISAR0.RDM = 1, HWCAP_ASIMDRDM).
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -59,6 +60,7 @@ HWCAP_SHA3, HWCAP_SM3, HWCAP_SM4, HWCAP_ASIMDDP, HWCAP_SHA512, HWCAP_FLAGM = (
 HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
 HWCAP_FCMA = 1 << 14
+HWCAP_ASIMDRDM = 1 << 12
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
 HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
 
@@ -92,6 +94,7 @@ FIELDS = {
     'SHA2': Field(ISAR0, 12, 2, {1: HWCAP_SHA2, 2: HWCAP_SHA512}),  # SHA256; 2: SHA512
     'CRC32': Field(ISAR0, 16, 1, {1: HWCAP_CRC32}),
     'Atomic': Field(ISAR0, 20, 2, {2: HWCAP_ATOMICS}),            # FEAT_LSE
+    'RDM': Field(ISAR0, 28, 1, {1: HWCAP_ASIMDRDM}),              # SQRDMLAH, SQRDMLSH
     'SHA3': Field(ISAR0, 32, 1, {1: HWCAP_SHA3}),                 # EOR3, RAX1, XAR, BCAX
     'SM3': Field(ISAR0, 36, 1, {1: HWCAP_SM3}),
     'SM4': Field(ISAR0, 40, 1, {1: HWCAP_SM4}),
@@ -153,9 +156,10 @@ FP16_SIMD = Feature('FEAT_FP16 (AdvSIMD)', 'AdvSIMD', 1)
 I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
 BF16 = Feature('FEAT_BF16', 'BF16', 1)
 FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
+RDM = Feature('FEAT_RDM', 'RDM', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
             SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD, I8MM,
-            BF16, FCMA)
+            BF16, FCMA, RDM)
 
 
 def _restrict(qemu_regs):

@@ -320,11 +320,6 @@ def run_unicorn(words, start):
 # Unicorn ('max' CPU) executes it. Masks and values are the fixed bits of the encodings in the
 # Arm ARM (DDI 0487, C4.1 "A64 instruction set encoding" and the per-instruction pages).
 NOT_IMPLEMENTED = [
-    # FEAT_RDM: SQRDMLAH/SQRDMLSH
-    (0xBF20F400, 0x2E008400, 'RDM SQRDMLAH/SQRDMLSH (vector): 0 Q 1 01110 size 0 Rm 1000 S 1'),
-    (0xFF20F400, 0x7E008400, 'RDM SQRDMLAH/SQRDMLSH (scalar): 01 1 11110 size 0 Rm 1000 S 1'),
-    (0xBF00D400, 0x2F00D000, 'RDM SQRDMLAH/SQRDMLSH (by element): 0 Q 1 01111 .. 11 S 1 H 0'),
-    (0xFF00D400, 0x7F00D000, 'RDM SQRDMLAH/SQRDMLSH (scalar, by element)'),
     # FEAT_FHM: FMLAL/FMLSL(2)
     (0xBF60FC00, 0x0E20EC00, 'FHM FMLAL/FMLSL (vector): 0 Q 0 01110 S 0 1 Rm 111011'),
     (0xBF60FC00, 0x2E20CC00, 'FHM FMLAL2/FMLSL2 (vector): 0 Q 1 01110 S 0 1 Rm 110011'),

@@ -350,9 +350,9 @@ _LINUX_VIEW = {
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
     (3, 0, 0, 5, 1): 0,                 # ID_AA64DFR1_EL1
     (3, 0, 0, 5, 4): 0,                 # ID_AA64AFR0_EL1
-    # ID_AA64ISAR0_EL1: AES=2 (with PMULL), SHA1, SHA2=2 (SHA512), CRC32, LSE (Atomic=2), SHA3,
-    # SM3, SM4, DotProd, TS=2 (FlagM2); not RDM, FHM, RNDR
-    (3, 0, 0, 6, 0): 0x20111100212120,
+    # ID_AA64ISAR0_EL1: AES=2 (with PMULL), SHA1, SHA2=2 (SHA512), CRC32, LSE (Atomic=2), RDM,
+    # SHA3, SM3, SM4, DotProd, TS=2 (FlagM2); not FHM, RNDR
+    (3, 0, 0, 6, 0): 0x20111110212120,
     # ID_AA64ISAR1_EL1: I8MM, BF16, SB, FRINTTS, GPA, LRCPC=2, FCMA, JSCVT, APA (PAuth with
     # QARMA5), DPB
     (3, 0, 0, 6, 1): 0x10101101211011,

@@ -32,6 +32,7 @@
 #define HWCAP_FPHP_   (1UL << 9)
 #define HWCAP_ASIMDHP_ (1UL << 10)
 #define HWCAP_FCMA_   (1UL << 14)
+#define HWCAP_ASIMDRDM_ (1UL << 12)
 #define HWCAP2_I8MM_  (1UL << 13)
 #define HWCAP2_BF16_  (1UL << 14)
 
@@ -146,6 +147,10 @@ int main(void)
     }
     if (hw & HWCAP_FCMA_) {
         V("fcmla", 0x6e82cc20); V("fcadd", 0x6ec3f420); V("fcmla elem", 0x6f835820);
+    }
+    if (hw & HWCAP_ASIMDRDM_) {
+        V("sqrdmlah", 0x6e428420); V("sqrdmlsh", 0x6e838c20); V("sqrdmlah elem", 0x6fa2d020);
+        V("sqrdmlsh scalar", 0x7e428c20); V("sqrdmlsh scalar elem", 0x7f82f020);
     }
     if (hw2 & HWCAP2_I8MM_) {
         V("smmla", 0x4e82a420); V("ummla", 0x6e82a420); V("usmmla", 0x4e82ac20);
