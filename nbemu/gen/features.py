@@ -12,7 +12,7 @@ nbemu implements. What the restriction removes, per model:
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
 - neoverse-n1: SSBS (PFR1);
-- max: that, plus FHM, RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
+- max: that, plus FHM, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
   CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
   BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
@@ -31,7 +31,8 @@ loads and stores are Armv8.0 and decode on every model.
 FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
 BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
 (FCMLA, FCADD; their half-precision forms also need FP16). FEAT_RDM (SQRDMLAH, SQRDMLSH) as
-neoverse-n1 and max have it (ISAR0.RDM = 1, HWCAP_ASIMDRDM).
+neoverse-n1 and max have it (ISAR0.RDM = 1, HWCAP_ASIMDRDM). FEAT_RNG as max has it (ISAR0.RNDR
+= 1, HWCAP2_RNG): MRS RNDR and RNDRRS read the host's getrandom(2).
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -62,7 +63,7 @@ HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
 HWCAP_FCMA = 1 << 14
 HWCAP_ASIMDRDM = 1 << 12
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
-HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
+HWCAP2_I8MM, HWCAP2_BF16, HWCAP2_RNG = 1 << 13, 1 << 14, 1 << 16
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ FIELDS = {
     'SM3': Field(ISAR0, 36, 1, {1: HWCAP_SM3}),
     'SM4': Field(ISAR0, 40, 1, {1: HWCAP_SM4}),
     'DP': Field(ISAR0, 44, 1, {1: HWCAP_ASIMDDP}),                # SDOT/UDOT
+    'RNDR': Field(ISAR0, 60, 1, hwcaps2={1: HWCAP2_RNG}),        # MRS RNDR, RNDRRS
     'TS': Field(ISAR0, 52, 2, {1: HWCAP_FLAGM}, hwcaps2={2: HWCAP2_FLAGM2}),   # FlagM, FlagM2
     'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
     'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
@@ -157,9 +159,10 @@ I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
 BF16 = Feature('FEAT_BF16', 'BF16', 1)
 FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
 RDM = Feature('FEAT_RDM', 'RDM', 1)
+RNG = Feature('FEAT_RNG', 'RNDR', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
             SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD, I8MM,
-            BF16, FCMA, RDM)
+            BF16, FCMA, RDM, RNG)
 
 
 def _restrict(qemu_regs):

@@ -26,6 +26,8 @@ _CACHE_NOPS = (5, 10, 11, 14)
 
 
 def _mrs(f):
+    if (2 + f.o0, f.op1, f.crn, f.crm, f.op2) in system.RNDR_KEYS:
+        return (f.rt, system.SR_RNDR, 0) if f.cpu.has(features.RNG) else None
     s = system.mrs_source(2 + f.o0, f.op1, f.crn, f.crm, f.op2, f.cpu)
     return None if s is None else (f.rt,) + s
 

@@ -51,7 +51,9 @@ FPSR_MASK = 0xF800009F
 NZCV_MASK = 0xF0000000
 
 # register selectors for mrs()/msr()
-SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16 = range(7)
+SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16, SR_RNDR = range(8)
+# FEAT_RNG: RNDR and RNDRRS (the reseeded form; the host's getrandom serves both, as in QEMU)
+RNDR_KEYS = ((3, 3, 2, 4, 0), (3, 3, 2, 4, 1))
 RW_REGS = {
     (3, 3, 4, 2, 0): SR_NZCV,
     (3, 3, 4, 4, 0): SR_FPCR,
@@ -107,6 +109,22 @@ def host_monotonic_ns(typingctx):
     return types.uint64(), codegen
 
 
+@intrinsic
+def host_random64(typingctx):
+    """(ok, 64 random bits) from the host's getrandom(2), called by libc symbol name from
+    nopython code like host_monotonic_ns. ok is 0 when the host returned fewer than 8 bytes."""
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64.as_pointer(), i64, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, 'getrandom')
+        buf = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+        got = builder.call(fn, [buf, ir.Constant(i64, 8), ir.Constant(i32, 0)])
+        ok = builder.zext(builder.icmp_signed('==', got, ir.Constant(i64, 8)), i64)
+        return context.make_tuple(builder, sig.return_type, [ok, builder.load(buf)])
+    return types.UniTuple(types.uint64, 2)(), codegen
+
+
 # ----- handlers -----
 _FPCR_MASK = U(FPCR_MASK)
 _FPCR_MASK_FP16 = U(FPCR_MASK_FP16)
@@ -156,6 +174,14 @@ def mrs(c, rt, src, value):
         v = peek64(c + O_TPIDR)
     elif src == SR_CNTVCT:
         v = host_monotonic_ns() >> _CNT_SHIFT
+    elif src == SR_RNDR:
+        # Arm ARM RNDR: NZCV 0000 with a random number, or 0100 and zero when none is available
+        ok, v = host_random64()
+        if ok:
+            poke64(c + O_NZCV, ZERO)
+        else:
+            v = ZERO
+            poke64(c + O_NZCV, U(0x40000000))
     else:
         v = U(value)
     wx(c, rt, v)
