@@ -129,6 +129,11 @@ PROGRAMS = [
     # BFCVT(N), BFDOT, BFMMLA, BFMLALB/T on random and special inputs under each FPCR mode,
     # results and FPSR in hex
     _p("bf16", cpu="max"),
+    # PSTATE.DIT and PSTATE.SSBS (FEAT_DIT, FEAT_SSBS2): MSR (immediate) and register round
+    # trips, the signal frame's pstate, sigreturn's restore; n1 has SSBS only, a72 neither
+    _p("pstate_bits", cpu="max", jit_all=True),
+    _p("pstate_bits_n1", binary="pstate_bits", cpu="neoverse-n1"),
+    _p("pstate_bits_a72", binary="pstate_bits", cpu="cortex-a72"),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve

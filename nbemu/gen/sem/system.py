@@ -51,9 +51,12 @@ FPSR_MASK = 0xF800009F
 NZCV_MASK = 0xF0000000
 
 # register selectors for mrs()/msr()
-SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16, SR_RNDR = range(8)
+SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16, SR_RNDR, SR_DIT, \
+    SR_SSBS = range(10)
 # FEAT_RNG: RNDR and RNDRRS (the reseeded form; the host's getrandom serves both, as in QEMU)
 RNDR_KEYS = ((3, 3, 2, 4, 0), (3, 3, 2, 4, 1))
+# FEAT_DIT and FEAT_SSBS: PSTATE fields EL0 reads and writes as registers (bit 24 and bit 12)
+DIT_KEY, SSBS_KEY = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6)
 RW_REGS = {
     (3, 3, 4, 2, 0): SR_NZCV,
     (3, 3, 4, 4, 0): SR_FPCR,
@@ -134,6 +137,9 @@ _CNT_SHIFT = U(CNT_SHIFT)
 _ZVA_MASK = U(~(DCZ_BLOCK - 1) & (2**64 - 1))
 _FIRST_FAULT = U(FIRST_FAULT)
 _O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
+_O_PSTATE_BITS = U(cpu.OFF_PSTATE_BITS)
+_DIT = U(cpu.PSTATE_DIT)
+_SSBS = U(cpu.PSTATE_SSBS)
 _O_MEM_REPORT = U(cpu.OFF_MEM_REPORT)
 _ZVA_INFO = U((DCZ_BLOCK.bit_length() - 1) | cbtable.INFO_STORE)
 
@@ -174,6 +180,10 @@ def mrs(c, rt, src, value):
         v = peek64(c + O_TPIDR)
     elif src == SR_CNTVCT:
         v = host_monotonic_ns() >> _CNT_SHIFT
+    elif src == SR_DIT:
+        v = peek64(c + _O_PSTATE_BITS) & _DIT
+    elif src == SR_SSBS:
+        v = peek64(c + _O_PSTATE_BITS) & _SSBS
     elif src == SR_RNDR:
         # Arm ARM RNDR: NZCV 0000 with a random number, or 0100 and zero when none is available
         ok, v = host_random64()
@@ -199,8 +209,21 @@ def msr(c, rt, dst):
         poke64(c + O_FPCR, v & _FPCR_MASK_FP16)
     elif dst == SR_FPSR:
         poke64(c + O_FPSR, v & _FPSR_MASK)
+    elif dst == SR_DIT:
+        set_pstate_bit(c, _DIT, v & _DIT)
+    elif dst == SR_SSBS:
+        set_pstate_bit(c, _SSBS, v & _SSBS)
     else:
         poke64(c + O_TPIDR, v)
+
+
+@njit
+def set_pstate_bit(c, bit, on):
+    """MSR DIT/SSBS, #imm and the register forms: PSTATE.DIT or SSBS (`bit`) set when `on`."""
+    b = peek64(c + _O_PSTATE_BITS) & ~U(bit)
+    if on:
+        b |= U(bit)
+    poke64(c + _O_PSTATE_BITS, b)
 
 
 @njit
