@@ -125,6 +125,7 @@ PROGRAMS = [
     _p("mte_overflow_load", binary="mte_overflow", args=["load"], cpu="max"),
     _p("mte_overflow_async", binary="mte_overflow", args=["async"], cpu="max"),
     _p("mte_overflow_none", binary="mte_overflow", args=["none"], cpu="max"),
+    _p("mte_overflow_tco", binary="mte_overflow", args=["tco"], cpu="max", jit_all=True),
     # FEAT_I8MM and FEAT_BF16 through arm_neon.h (-march=armv8.6-a+bf16+i8mm): SMMLA..SUDOT,
     # BFCVT(N), BFDOT, BFMMLA, BFMLALB/T on random and special inputs under each FPCR mode,
     # results and FPSR in hex

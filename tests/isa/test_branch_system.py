@@ -408,7 +408,7 @@ def test_rndr(mode):
         assert r['reason'] == cpu.EXIT_SIGILL, model
 
 
-DIT, SSBS = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6)
+DIT, SSBS, TCO = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6), (3, 3, 4, 2, 7)
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -420,23 +420,27 @@ def test_dit_ssbs(mode):
              0xD503413F, mrs(SSBS, 1),          # msr ssbs, #1
              msr(DIT, 31), mrs(DIT, 2),         # msr dit, xzr
              msr(SSBS, 3), mrs(SSBS, 4),        # msr ssbs, x3 (all ones but bit 12)
-             0xD503475F, mrs(DIT, 5)]           # msr dit, #7: CRm<0> = 1
+             0xD503475F, mrs(DIT, 5),           # msr dit, #7: CRm<0> = 1
+             0xD503419F, mrs(TCO, 6),           # msr tco, #1 (MTE; the tag checks: mte_overflow)
+             msr(TCO, 31), mrs(TCO, 7)]
     s = Start(x=[0, 0, 0, M64 ^ 1 << 12] + [7] * 27)
     r = run_nbemu(words, s, jit=mode, cache_dir=CACHE)
     assert r['reason'] == cpu.EXIT_NONE
-    assert r['x'][:6] == [1 << 24, 1 << 12, 0, M64 ^ 1 << 12, 0, 1 << 24]
+    assert r['x'][:8] == [1 << 24, 1 << 12, 0, M64 ^ 1 << 12, 0, 1 << 24, 1 << 25, 0]
     # neoverse-n1 has SSBS, not DIT; cortex-a72 neither
-    for model, ok in (('neoverse-n1', (False, True)), ('cortex-a72', (False, False))):
-        for w, has in zip((mrs(DIT, 0), mrs(SSBS, 0)), ok):
+    for model, ok in (('neoverse-n1', (False, True, False)), ('cortex-a72', (False,) * 3)):
+        for w, has in zip((mrs(DIT, 0), mrs(SSBS, 0), mrs(TCO, 0)), ok):
             r = run_nbemu([w], s, jit=mode, cache_dir=CACHE, cpu_model=model)
             assert (r['reason'] == cpu.EXIT_NONE) == has, (model, hex(w))
 
 
 def test_dit_ssbs_register_writes_end_the_tb():
-    """As in QEMU, a write of the DIT or SSBS register ends the TB (no ARM_CP_SUPPRESS_TB_END),
-    MSR (immediate) does not, so plugins see the same TBs."""
+    """As in QEMU, a write of the DIT, SSBS or TCO register ends the TB (no
+    ARM_CP_SUPPRESS_TB_END), as does MSR TCO, #imm (it changes which accesses are checked);
+    MSR DIT/SSBS, #imm do not. So plugins see the same TBs."""
     d = decoder('max')
-    assert d.decode(msr(DIT, 0), CODE)[0].ends_tb and d.decode(msr(SSBS, 0), CODE)[0].ends_tb
+    for w in (msr(DIT, 0), msr(SSBS, 0), msr(TCO, 0), 0xD503419F):
+        assert d.decode(w, CODE)[0].ends_tb, hex(w)
     assert not d.decode(0xD503415F, CODE)[0].ends_tb
     assert not d.decode(0xD503413F, CODE)[0].ends_tb
     assert not d.decode(mrs(DIT, 0), CODE)[0].ends_tb
@@ -553,8 +557,8 @@ SIGILL_WORDS = {
     'mrs x0, tpidr2_el0': enc_sysreg(1, 3, 3, 13, 0, 5, 0),
     'msr rndr, x0 (read-only)': enc_sysreg(0, 3, 3, 2, 4, 0, 0),
     'mrs x0, pmccntr_el0': enc_sysreg(1, 3, 3, 9, 13, 0, 0),
-    'mrs x0, tco': enc_sysreg(1, 3, 3, 4, 2, 7, 0),
-    'msr tco, #1': 0xD503419F,
+    'msr pan, #1': 0xD500419F,
+    'msr uao, #1': 0xD500417F,
     'mrs x0, mdccsr_el0 (op0=2)': enc_sysreg(1, 2, 3, 0, 1, 0, 0),
     'msr tpidrro_el0, x0': enc_sysreg(0, 3, 3, 13, 0, 3, 0),
     'msr ctr_el0, x0': enc_sysreg(0, 3, 3, 0, 0, 1, 0),

@@ -1,8 +1,8 @@
 """A64 system, exception-generating and hint encodings (C4.1.4), as EL0 under Linux sees them.
 
 Encodings without a row are unallocated for a Linux process and raise SIGILL: HVC, SMC, HLT,
-DCPS*, UDF, MSR (immediate) other than CFINV/XAFLAG/AXFLAG, SSBS and DIT (DAIFSet/DAIFClr trap
-at EL0; SPSel, PAN, UAO need EL1; TCO needs MTE's TCO, not implemented), WFET/WFIT, TCOMMIT,
+DCPS*, UDF, MSR (immediate) other than CFINV/XAFLAG/AXFLAG, SSBS, DIT and TCO (DAIFSet/DAIFClr trap
+at EL0; SPSel, PAN, UAO need EL1), WFET/WFIT, TCOMMIT,
 DSB nXS, every other SYS/SYSL operation (TLBI, AT, DC IVAC/ISW..., MTE DC G*), and MRS/MSR of any
 register not listed in nbemu.gen.sem.system. CLREX is a load/store-exclusive row (ldst).
 """
@@ -31,8 +31,9 @@ _CACHE_NOPS = (5, 10, 11, 14)
 _FEATURE_REGS = {system.RNDR_KEYS[0]: (system.SR_RNDR, features.RNG),
                  system.RNDR_KEYS[1]: (system.SR_RNDR, features.RNG),
                  system.DIT_KEY: (system.SR_DIT, features.DIT),
-                 system.SSBS_KEY: (system.SR_SSBS, features.SSBS)}
-_WRITABLE_FEATURE_REGS = (system.DIT_KEY, system.SSBS_KEY)
+                 system.SSBS_KEY: (system.SR_SSBS, features.SSBS),
+                 system.TCO_KEY: (system.SR_TCO, features.MTE2)}
+_WRITABLE_FEATURE_REGS = (system.DIT_KEY, system.SSBS_KEY, system.TCO_KEY)
 
 
 def _feature_reg(f):
@@ -62,7 +63,7 @@ def _msr(f):
 
 
 def _msr_pstate_reg(f):
-    """MSR DIT/SSBS, Xt of a model with the feature."""
+    """MSR DIT/SSBS/TCO, Xt of a model with the feature."""
     key, sel = _feature_reg(f)
     return (f.rt, sel) if key in _WRITABLE_FEATURE_REGS and sel is not None else None
 
@@ -92,6 +93,10 @@ PATTERNS = [
             lambda f: (cpu.PSTATE_SSBS, f.crm & 1), pure=True, feature=features.SSBS),
     Pattern('MSR DIT, #imm', '11010101 00000 011 0100 crm:4 010 11111', system.set_pstate_bit,
             lambda f: (cpu.PSTATE_DIT, f.crm & 1), pure=True, feature=features.DIT),
+    # TCO (op2 100) changes which accesses are tag checked: QEMU ends the TB
+    Pattern('MSR TCO, #imm', '11010101 00000 011 0100 crm:4 100 11111', system.set_pstate_bit,
+            lambda f: (cpu.PSTATE_TCO, f.crm & 1), pure=True, feature=features.MTE2,
+            ends_tb=True),
     Pattern('DSB/DMB/ISB', '11010101 00000011 0011 crm:4 op2:3 11111', system.nop, _barrier,
             pure=True),
     Pattern('DC ZVA', '1101010100 0 01 011 0111 0100 001 rt:5', system.dc_zva,
@@ -107,9 +112,9 @@ PATTERNS = [
     Pattern('MSR TPIDR_EL0', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
             lambda f: _msr(f) if (f.o0, f.op1, f.crn, f.crm, f.op2) == (1, 3, 13, 0, 2) else None,
             pure=True, ends_tb=True),
-    # a write of DIT or SSBS ends the TB as any system register write without
+    # a write of DIT, SSBS or TCO ends the TB as any system register write without
     # ARM_CP_SUPPRESS_TB_END does in QEMU
-    Pattern('MSR DIT/SSBS', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
+    Pattern('MSR DIT/SSBS/TCO', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
             _msr_pstate_reg, pure=True, ends_tb=True),
     Pattern('MSR (register)', '1101010100 0 1 o0:1 op1:3 crn:4 crm:4 op2:3 rt:5', system.msr,
             _msr, pure=True),

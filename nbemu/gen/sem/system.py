@@ -52,11 +52,11 @@ NZCV_MASK = 0xF0000000
 
 # register selectors for mrs()/msr()
 SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16, SR_RNDR, SR_DIT, \
-    SR_SSBS = range(10)
+    SR_SSBS, SR_TCO = range(11)
 # FEAT_RNG: RNDR and RNDRRS (the reseeded form; the host's getrandom serves both, as in QEMU)
 RNDR_KEYS = ((3, 3, 2, 4, 0), (3, 3, 2, 4, 1))
-# FEAT_DIT and FEAT_SSBS: PSTATE fields EL0 reads and writes as registers (bit 24 and bit 12)
-DIT_KEY, SSBS_KEY = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6)
+# FEAT_DIT, FEAT_SSBS and FEAT_MTE's TCO: PSTATE fields EL0 reads and writes as registers
+DIT_KEY, SSBS_KEY, TCO_KEY = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6), (3, 3, 4, 2, 7)
 RW_REGS = {
     (3, 3, 4, 2, 0): SR_NZCV,
     (3, 3, 4, 4, 0): SR_FPCR,
@@ -140,6 +140,7 @@ _O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
 _O_PSTATE_BITS = U(cpu.OFF_PSTATE_BITS)
 _DIT = U(cpu.PSTATE_DIT)
 _SSBS = U(cpu.PSTATE_SSBS)
+_TCO = U(cpu.PSTATE_TCO)
 _O_MEM_REPORT = U(cpu.OFF_MEM_REPORT)
 _ZVA_INFO = U((DCZ_BLOCK.bit_length() - 1) | cbtable.INFO_STORE)
 
@@ -184,6 +185,8 @@ def mrs(c, rt, src, value):
         v = peek64(c + _O_PSTATE_BITS) & _DIT
     elif src == SR_SSBS:
         v = peek64(c + _O_PSTATE_BITS) & _SSBS
+    elif src == SR_TCO:
+        v = peek64(c + _O_PSTATE_BITS) & _TCO
     elif src == SR_RNDR:
         # Arm ARM RNDR: NZCV 0000 with a random number, or 0100 and zero when none is available
         ok, v = host_random64()
@@ -213,13 +216,15 @@ def msr(c, rt, dst):
         set_pstate_bit(c, _DIT, v & _DIT)
     elif dst == SR_SSBS:
         set_pstate_bit(c, _SSBS, v & _SSBS)
+    elif dst == SR_TCO:
+        set_pstate_bit(c, _TCO, v & _TCO)
     else:
         poke64(c + O_TPIDR, v)
 
 
 @njit
 def set_pstate_bit(c, bit, on):
-    """MSR DIT/SSBS, #imm and the register forms: PSTATE.DIT or SSBS (`bit`) set when `on`."""
+    """MSR DIT/SSBS/TCO, #imm and the register forms: that PSTATE bit (`bit`) set when `on`."""
     b = peek64(c + _O_PSTATE_BITS) & ~U(bit)
     if on:
         b |= U(bit)

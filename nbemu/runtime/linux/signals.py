@@ -35,7 +35,7 @@ import sys
 import time
 
 from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
-    OFF_PC, OFF_PSTATE_BITS, OFF_SP, OFF_V, OFF_X, PSTATE_DIT, PSTATE_SSBS
+    OFF_PC, OFF_PSTATE_BITS, OFF_SP, OFF_V, OFF_X, PSTATE_DIT, PSTATE_SSBS, PSTATE_TCO
 from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_INTERRUPT
 from nbemu.core.tlb import SEGV_INFO_TAG
 from ..memory import GuestFault
@@ -47,7 +47,7 @@ from .table import NORETURN, syscall
 
 _X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
 _PSTATE_BITS = OFF_PSTATE_BITS // 8
-_PSTATE_KEPT = PSTATE_DIT | PSTATE_SSBS      # what the frame's pstate holds besides NZCV
+_PSTATE_KEPT = PSTATE_TCO | PSTATE_DIT | PSTATE_SSBS    # the frame's pstate besides NZCV
 _FPSR, _FPCR, _V = OFF_FPSR // 8, OFF_FPCR // 8, OFF_V // 8
 M64 = 2**64 - 1
 ALL_SIGS = (1 << 64) - 1
