@@ -106,6 +106,7 @@ class Emulator:
         pac_keys.reset(st)          # a new program image gets new keys, as at Linux's exec
         self.machine.stats.syscalls = 0
         self.plugins = None
+        self._syscall_put_back = set()      # tids whose syscall was put back (WouldBlock)
         self._semihosting = None    # created by the first semihosting call
         self._plugin_log = plugin_log
         self._plugin_check = plugin_check
@@ -241,16 +242,24 @@ class Emulator:
             self.close()
 
     def _plugin_syscall(self, plugins):
-        """A syscall with plugin callbacks around it (a filter may replace it by a value)."""
+        """A syscall with plugin callbacks around it (a filter may replace it by a value).
+        A call put back while other threads run (WouldBlock) runs again later: its entry
+        callbacks fire on the first attempt and its return callbacks on the last, once each
+        per guest syscall as under QEMU, whose threads block in the host."""
         regs = self.machine.regs
         x = vcpu_layout.OFF_X // 8
         num = int(regs[x + 8])
         args = [int(regs[x + i]) for i in range(8)]
-        value = plugins.syscall_entry(num, args)
+        tid = self.process.threads.current.tid
+        resumed = tid in self._syscall_put_back
+        value = plugins.syscall_entry(num, args, callbacks=not resumed)
         if value is None:
-            syscalls.handle(self.process)
+            if syscalls.handle(self.process):
+                self._syscall_put_back.add(tid)
+                return
         else:
             regs[x] = value & (2**64 - 1)
+        self._syscall_put_back.discard(tid)
         ret = int(regs[x])
         plugins.syscall_return(num, ret - 2**64 if ret >= 2**63 else ret)
 

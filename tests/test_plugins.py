@@ -193,3 +193,24 @@ def test_insn_plugin_counts_every_thread_as_its_own_vcpu(name, qemu, qemu_plugin
     per_vcpu = {int(i): int(c) for i, c in INSN_LINE.findall(n.stderr)}
     assert total == executed
     assert len(per_vcpu) > 1 and sum(per_vcpu.values()) == total
+
+
+# read, ppoll, clock_nanosleep, wait4: the calls thread_block makes wait while other threads run
+BLOCKING = {'63', '73', '115', '260'}
+
+
+def test_blocking_syscall_is_reported_once(qemu, qemu_plugins, cache_dir):
+    """A syscall that waits while other guest threads run is put back and retried in nbemu
+    (qemu blocks in a host thread); plugins still see it once, entry and return, as qemu's.
+    Only the blocking calls are compared: the rest of thread_block's table depends on host
+    timing (sched_yield spins, futex EAGAIN) and on qemu's ENOSYS set_robust_list."""
+    binary = BIN / 'thread_block'
+    q = run_qemu(qemu, f'{qemu_plugins}/libsyscall.so', binary, [])
+    n = run_nbemu(f'{PLUGINS}/syscall.py', binary, [])
+    assert n.stdout == q.stdout and n.returncode == q.returncode, n.stderr
+
+    def calls(lines):
+        rows = (ln.split() for ln in lines[1:])
+        return {r[0]: r[1:] for r in rows if r and r[0] in BLOCKING}
+    mine, theirs = calls(plugin_lines(n.stderr)), calls(plugin_lines(q.stderr))
+    assert len(theirs) >= 3 and mine == theirs, (mine, theirs)

@@ -48,6 +48,8 @@ STATE_DTYPE = np.dtype([
     # complement of SCTLR_EL1.EnIA/EnIB/EnDA/EnDB as prctl(PR_PAC_SET_ENABLED_KEYS) sets them);
     # zero, every key enabled, as at exec
     ('pac_disabled', u8),
+    # PSTATE.TCO (bit 25), DIT (bit 24) and SSBS (bit 12), at their SPSR and signal-frame positions
+    ('pstate_bits', u8),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -102,6 +104,8 @@ OFF_PAC_KEYS = _off('pac_keys')
 OFF_MTE_CTRL = _off('mte_ctrl')
 OFF_MTE_TAGS = _off('mte_tags')
 OFF_PAC_DISABLED = _off('pac_disabled')
+OFF_PSTATE_BITS = _off('pstate_bits')
+PSTATE_TCO, PSTATE_DIT, PSTATE_SSBS = 1 << 25, 1 << 24, 1 << 12
 # mte_ctrl: bits 1:0 tag check fault mode (SCTLR_EL1.TCF0 as Linux sets it from prctl), bit 2
 # the tagged address ABI is on, bit 3 an asynchronous tag check fault is pending (TFSRE0_EL1.TF0),
 # bits 31:16 the IRG exclude mask (GCR_EL1.Exclude)

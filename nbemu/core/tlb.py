@@ -54,6 +54,8 @@ _PTE_MTE = U(PTE_MTE)
 _UNTAG = U(0x00FFFFFFFFFFFFFF)
 _O_MTE_CTRL = U(cpu.OFF_MTE_CTRL)
 _O_MTE_TAGS = U(cpu.OFF_MTE_TAGS)
+_O_PSTATE_BITS = U(cpu.OFF_PSTATE_BITS)
+_TCO = U(cpu.PSTATE_TCO)
 _TCF_MASK = U(cpu.MTE_TCF_MASK)
 _TCF_SYNC = U(cpu.MTE_TCF_SYNC)
 _ASYNC_PENDING = U(cpu.MTE_ASYNC_PENDING)
@@ -182,10 +184,11 @@ def check_tags(c, va, size, is_write):
     page must hold va's logical tag (bits 59:56). Synchronous mode: a failing access faults
     (EXIT_SEGV with SEGV_INFO_TAG, fault address the access's, or that of the first failing
     granule past it) and False is returned. Asynchronous mode: the access goes ahead, the
-    fault is made pending and an exit requested so that Linux's signal follows."""
+    fault is made pending and an exit requested so that Linux's signal follows. PSTATE.TCO
+    set makes every access unchecked."""
     ctrl = peek64(c + _O_MTE_CTRL)
     tcf = ctrl & _TCF_MASK
-    if tcf == U(0):
+    if tcf == U(0) or peek64(c + _O_PSTATE_BITS) & _TCO:
         return True
     tag = (va >> U(56)) & U(15)
     g = va & _GRANULE_HI

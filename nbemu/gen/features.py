@@ -11,10 +11,9 @@ nbemu implements. What the restriction removes, per model:
 
 - cortex-a53, cortex-a57, cortex-a72: nothing (AES with PMULL, SHA1, SHA256 and CRC32 are all
   implemented: ISAR0 stays 0x11120);
-- neoverse-n1: SSBS (PFR1), RDM (ISAR0);
-- max: those, plus RNDR, SVE, DIT, MTE3 (MTE 3 -> 2), SME, DGH, and DC
-  CVADP (DPB 2 -> 1); its cache geometry stays Cortex-A72's (CTR_EL0 0x8444C004, DCZID_EL0
-  BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
+- neoverse-n1: nothing;
+- max: SVE, MTE3 (MTE 3 -> 2) and SME; its cache geometry stays Cortex-A72's (CTR_EL0
+  0x8444C004, DCZID_EL0 BS=4: 64-byte DC ZVA) where qemu's max has 32-byte lines and a 512-byte DC ZVA block.
 
 The Cryptographic extension (AES, PMULL .1Q, SHA1, SHA256, SHA512, SHA3, SM3, SM4), DotProd and
 FlagM/FlagM2 are implemented, each gated by its field as qemu's models set them. So is FEAT_PAuth
@@ -30,8 +29,12 @@ FPCR.FZ16; the conversions between half and single/double (FCVT, FCVTL, FCVTN) a
 loads and stores are Armv8.0 and decode on every model.
 FEAT_I8MM (SMMLA, UMMLA, USMMLA, USDOT, SUDOT) and FEAT_BF16 without EBF16 (ISAR1.BF16 = 1:
 BFCVT, BFCVTN, BFDOT, BFMMLA, BFMLALB/T; nbemu.gen.sem.bf16) as max has them, and FEAT_FCMA
-(FCMLA, FCADD; their half-precision forms also need FP16), and FEAT_FHM (FMLAL, FMLSL,
-FMLAL2, FMLSL2; nbemu.gen.sem.fhm).
+(FCMLA, FCADD; their half-precision forms also need FP16). FEAT_RDM (SQRDMLAH, SQRDMLSH) as
+neoverse-n1 and max have it (ISAR0.RDM = 1, HWCAP_ASIMDRDM). FEAT_RNG as max has it (ISAR0.RNDR
+= 1, HWCAP2_RNG): MRS RNDR and RNDRRS read the host's getrandom(2). FEAT_SSBS2 (neoverse-n1, max)
+and FEAT_DIT (max): PSTATE.SSBS and PSTATE.DIT, kept in the vCPU, saved in signal frames and
+restored by sigreturn; they change nothing else in an emulator. FEAT_DPB2 (DC CVADP) and DGH
+(max): no-ops, like DC CVAP.
 
 Decoder rows name the feature they need (`Pattern(..., feature=LSE)`, as decodetree's
 TRANS_FEAT); a model has a feature when its restricted ID register field reaches the feature's
@@ -61,8 +64,11 @@ HWCAP_PACA, HWCAP_PACG = 1 << 30, 1 << 31
 HWCAP_FPHP, HWCAP_ASIMDHP = 1 << 9, 1 << 10
 HWCAP_FCMA = 1 << 14
 HWCAP_ASIMDFHM = 1 << 23
+HWCAP_ASIMDRDM = 1 << 12
 HWCAP2_FLAGM2, HWCAP2_FRINT, HWCAP2_BTI, HWCAP2_MTE = 1 << 7, 1 << 8, 1 << 17, 1 << 18
-HWCAP2_I8MM, HWCAP2_BF16 = 1 << 13, 1 << 14
+HWCAP2_I8MM, HWCAP2_BF16, HWCAP2_RNG = 1 << 13, 1 << 14, 1 << 16
+HWCAP2_DCPODP, HWCAP2_DGH = 1 << 0, 1 << 15
+HWCAP_DIT, HWCAP_SSBS = 1 << 24, 1 << 28
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,11 @@ FIELDS = {
     'EL1': Field(PFR0, 4, 1),
     'BT': Field(PFR1, 0, 1, hwcaps2={1: HWCAP2_BTI}),             # FEAT_BTI
     'MTE': Field(PFR1, 8, 2, hwcaps2={2: HWCAP2_MTE}),            # MTE2; not MTE3 (asymmetric)
+    # PSTATE.SSBS with MSR (immediate) and, from 2, the SSBS register; PSTATE.DIT. Their HWCAPs
+    # (and DGH's) are Linux's: qemu-aarch64 7.2 leaves them out although its ID registers have
+    # the fields
+    'SSBS': Field(PFR1, 4, 2, {2: HWCAP_SSBS}),
+    'DIT': Field(PFR0, 48, 1, {1: HWCAP_DIT}),
     'FP': Field(PFR0, 16, 1, {0: HWCAP_FP, 1: HWCAP_FPHP}, signed=True),      # 1: FP16
     'AdvSIMD': Field(PFR0, 20, 1, {0: HWCAP_ASIMD, 1: HWCAP_ASIMDHP}, signed=True),
     'AES': Field(ISAR0, 4, 2, {1: HWCAP_AES, 2: HWCAP_PMULL}),   # AESE..; 2: PMULL .1Q
@@ -94,13 +105,16 @@ FIELDS = {
     'SHA2': Field(ISAR0, 12, 2, {1: HWCAP_SHA2, 2: HWCAP_SHA512}),  # SHA256; 2: SHA512
     'CRC32': Field(ISAR0, 16, 1, {1: HWCAP_CRC32}),
     'Atomic': Field(ISAR0, 20, 2, {2: HWCAP_ATOMICS}),            # FEAT_LSE
+    'RDM': Field(ISAR0, 28, 1, {1: HWCAP_ASIMDRDM}),              # SQRDMLAH, SQRDMLSH
     'SHA3': Field(ISAR0, 32, 1, {1: HWCAP_SHA3}),                 # EOR3, RAX1, XAR, BCAX
     'SM3': Field(ISAR0, 36, 1, {1: HWCAP_SM3}),
     'SM4': Field(ISAR0, 40, 1, {1: HWCAP_SM4}),
     'DP': Field(ISAR0, 44, 1, {1: HWCAP_ASIMDDP}),                # SDOT/UDOT
     'FHM': Field(ISAR0, 48, 1, {1: HWCAP_ASIMDFHM}),              # FMLAL, FMLSL (2)
+    'RNDR': Field(ISAR0, 60, 1, hwcaps2={1: HWCAP2_RNG}),        # MRS RNDR, RNDRRS
     'TS': Field(ISAR0, 52, 2, {1: HWCAP_FLAGM}, hwcaps2={2: HWCAP2_FLAGM2}),   # FlagM, FlagM2
-    'DPB': Field(ISAR1, 0, 1, {1: HWCAP_DCPOP}),                  # DC CVAP; no DC CVADP
+    'DPB': Field(ISAR1, 0, 2, {1: HWCAP_DCPOP}, hwcaps2={2: HWCAP2_DCPODP}),  # 2: DC CVADP
+    'DGH': Field(ISAR1, 48, 1, hwcaps2={1: HWCAP2_DGH}),   # a hint: a NOP, as the Arm ARM allows
     'APA': Field(ISAR1, 4, 1, {1: HWCAP_PACA}),     # PAuth with QARMA5; not PAuth2, FPAC (2+)
     'GPA': Field(ISAR1, 24, 1, {1: HWCAP_PACG}),    # PACGA with QARMA5
     'JSCVT': Field(ISAR1, 12, 1, {1: HWCAP_JSCVT}),               # FJCVTZS
@@ -128,6 +142,7 @@ LSE = Feature('FEAT_LSE', 'Atomic', 2)
 LRCPC = Feature('FEAT_LRCPC', 'LRCPC', 1)       # LDAPR
 LRCPC2 = Feature('FEAT_LRCPC2', 'LRCPC', 2)     # LDAPUR/STLUR
 DPB = Feature('FEAT_DPB', 'DPB', 1)             # DC CVAP
+DPB2 = Feature('FEAT_DPB2', 'DPB', 2)           # DC CVADP
 SB = Feature('FEAT_SB', 'SB', 1)
 JSCVT = Feature('FEAT_JSCVT', 'JSCVT', 1)
 FRINTTS = Feature('FEAT_FRINTTS', 'FRINTTS', 1)
@@ -157,9 +172,13 @@ I8MM = Feature('FEAT_I8MM', 'I8MM', 1)
 BF16 = Feature('FEAT_BF16', 'BF16', 1)
 FCMA = Feature('FEAT_FCMA', 'FCMA', 1)
 FHM = Feature('FEAT_FHM', 'FHM', 1)
+RDM = Feature('FEAT_RDM', 'RDM', 1)
+RNG = Feature('FEAT_RNG', 'RNDR', 1)
+SSBS = Feature('FEAT_SSBS', 'SSBS', 1)
+DIT = Feature('FEAT_DIT', 'DIT', 1)
 FEATURES = (CRC32, LSE, LRCPC, LRCPC2, DPB, SB, JSCVT, FRINTTS, AES, PMULL, SHA1, SHA256, SHA512,
             SHA3, SM3, SM4, DOTPROD, FLAGM, FLAGM2, PAUTH, BTI, MTE, MTE2, FP16, FP16_SIMD, I8MM,
-            BF16, FCMA, FHM)
+            BF16, FCMA, FHM, RDM, RNG, SSBS, DIT, DPB2)
 
 
 def _restrict(qemu_regs):

@@ -125,6 +125,7 @@ PROGRAMS = [
     _p("mte_overflow_load", binary="mte_overflow", args=["load"], cpu="max"),
     _p("mte_overflow_async", binary="mte_overflow", args=["async"], cpu="max"),
     _p("mte_overflow_none", binary="mte_overflow", args=["none"], cpu="max"),
+    _p("mte_overflow_tco", binary="mte_overflow", args=["tco"], cpu="max", jit_all=True),
     # FEAT_I8MM and FEAT_BF16 through arm_neon.h (-march=armv8.6-a+bf16+i8mm): SMMLA..SUDOT,
     # BFCVT(N), BFDOT, BFMMLA, BFMLALB/T on random and special inputs under each FPCR mode,
     # results and FPSR in hex
@@ -133,6 +134,11 @@ PROGRAMS = [
     # random and special halves and singles under each FPCR mode (FZ, FZ16, DN), results and
     # FPSR in hex
     _p("fhm", cpu="max"),
+    # PSTATE.DIT and PSTATE.SSBS (FEAT_DIT, FEAT_SSBS2): MSR (immediate) and register round
+    # trips, the signal frame's pstate, sigreturn's restore; n1 has SSBS only, a72 neither
+    _p("pstate_bits", cpu="max", jit_all=True),
+    _p("pstate_bits_n1", binary="pstate_bits", cpu="neoverse-n1"),
+    _p("pstate_bits_a72", binary="pstate_bits", cpu="cortex-a72"),
     # processes: fork/vfork/wait4/waitid, a pipe between parent and child, SIGCHLD
     _p("fork_pipe"),
     # execve's errors (ENOENT, EACCES, ENOEXEC, ENOTDIR); the successful execs need an execve

@@ -320,11 +320,6 @@ def run_unicorn(words, start):
 # Unicorn ('max' CPU) executes it. Masks and values are the fixed bits of the encodings in the
 # Arm ARM (DDI 0487, C4.1 "A64 instruction set encoding" and the per-instruction pages).
 NOT_IMPLEMENTED = [
-    # FEAT_RDM: SQRDMLAH/SQRDMLSH
-    (0xBF20F400, 0x2E008400, 'RDM SQRDMLAH/SQRDMLSH (vector): 0 Q 1 01110 size 0 Rm 1000 S 1'),
-    (0xFF20F400, 0x7E008400, 'RDM SQRDMLAH/SQRDMLSH (scalar): 01 1 11110 size 0 Rm 1000 S 1'),
-    (0xBF00D400, 0x2F00D000, 'RDM SQRDMLAH/SQRDMLSH (by element): 0 Q 1 01111 .. 11 S 1 H 0'),
-    (0xFF00D400, 0x7F00D000, 'RDM SQRDMLAH/SQRDMLSH (scalar, by element)'),
     # FEAT_FRINTTS: FRINT32Z/32X/64Z/64X
     (0xFFBE7C00, 0x1E284000, 'FRINTTS (scalar): 000 11110 0 x 1 0100 0x 10000'),
     (0x9FBFEC00, 0x0E21E800, 'FRINTTS (vector): 0 Q U 01110 0 sz 10000 1111 x 10'),

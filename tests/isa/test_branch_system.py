@@ -344,18 +344,19 @@ _SAME_AS_UNICORN = {
 # ID registers as a Linux process reads them under nbemu's default model, max (the kernel's
 # sanitised view of the features nbemu implements)
 _LINUX_VIEW = {
-    (3, 0, 0, 4, 0): 0x110011,          # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP and AdvSIMD with FP16
-    (3, 0, 0, 4, 1): 0x201,             # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI), MTE=2 (MTE2); no SSBS
+    # ID_AA64PFR0_EL1: EL0/EL1 AArch64, FP and AdvSIMD with FP16, DIT
+    (3, 0, 0, 4, 0): 0x1000000110011,
+    (3, 0, 0, 4, 1): 0x221,             # ID_AA64PFR1_EL1: BT=1 (FEAT_BTI), SSBS=2, MTE=2 (MTE2)
     (3, 0, 0, 4, 4): 0,                 # ID_AA64ZFR0_EL1: no SVE
     (3, 0, 0, 5, 0): 0x6,               # ID_AA64DFR0_EL1
     (3, 0, 0, 5, 1): 0,                 # ID_AA64DFR1_EL1
     (3, 0, 0, 5, 4): 0,                 # ID_AA64AFR0_EL1
-    # ID_AA64ISAR0_EL1: AES=2 (with PMULL), SHA1, SHA2=2 (SHA512), CRC32, LSE (Atomic=2), SHA3,
-    # SM3, SM4, DotProd, FHM, TS=2 (FlagM2); not RDM, RNDR
-    (3, 0, 0, 6, 0): 0x21111100212120,
-    # ID_AA64ISAR1_EL1: I8MM, BF16, SB, FRINTTS, GPA, LRCPC=2, FCMA, JSCVT, APA (PAuth with
-    # QARMA5), DPB
-    (3, 0, 0, 6, 1): 0x10101101211011,
+    # ID_AA64ISAR0_EL1: AES=2 (with PMULL), SHA1, SHA2=2 (SHA512), CRC32, LSE (Atomic=2), RDM,
+    # SHA3, SM3, SM4, DotProd, FHM, TS=2 (FlagM2), RNDR
+    (3, 0, 0, 6, 0): 0x1021111110212120,
+    # ID_AA64ISAR1_EL1: I8MM, DGH, BF16, SB, FRINTTS, GPA, LRCPC=2, FCMA, JSCVT, APA (PAuth with
+    # QARMA5), DPB=2 (DC CVADP)
+    (3, 0, 0, 6, 1): 0x11101101211012,
     (3, 0, 0, 6, 2): 0,                 # ID_AA64ISAR2_EL1
     (3, 0, 0, 7, 0): 0xFF000000,        # ID_AA64MMFR0_EL1
     (3, 0, 0, 7, 1): 0,
@@ -387,6 +388,62 @@ def test_cntvct(mode):
     t1 = time.monotonic_ns() >> 4
     assert r['reason'] == cpu.EXIT_NONE
     assert t0 <= r['x'][0] <= r['x'][1] <= t1
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_rndr(mode):
+    """MRS RNDR and RNDRRS (FEAT_RNG, max only) give host random numbers and clear NZCV (the
+    Arm ARM's success result). Unicorn has them too, so the NZCV/NZCV-clearing part is checked
+    against it; the numbers themselves differ between runs and between emulators."""
+    rndr, rndrrs = (3, 3, 2, 4, 0), (3, 3, 2, 4, 1)
+    words = [mrs(rndr, 0), mrs(rndr, 1), mrs(rndrrs, 2), mrs(NZCV, 3), mrs(rndr, 31)]
+    s = Start(nzcv=0xF0000000)
+    r = run_nbemu(words, s, jit=mode, cache_dir=CACHE)
+    u = harness.run_unicorn(words, s)
+    assert r['reason'] == cpu.EXIT_NONE and u['outcome'] == 'ran'
+    assert r['nzcv'] == u['nzcv'] == r['x'][3] == u['x'][3] == 0
+    assert len({r['x'][0], r['x'][1], r['x'][2], u['x'][0]}) == 4      # 2^-62 to collide
+    for model in ('neoverse-n1', 'cortex-a72'):
+        r = run_nbemu([mrs(rndr, 0)], s, jit=mode, cache_dir=CACHE, cpu_model=model)
+        assert r['reason'] == cpu.EXIT_SIGILL, model
+
+
+DIT, SSBS, TCO = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6), (3, 3, 4, 2, 7)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_dit_ssbs(mode):
+    """PSTATE.DIT (bit 24) and SSBS (bit 12) through MSR (immediate, the value in CRm<0>) and
+    the registers, which keep only their own bit. Unicorn 2.1 has no DIT, so these are checked
+    by hand here and against qemu-aarch64 by the pstate_bits corpus program (signal frames)."""
+    words = [0xD503415F, mrs(DIT, 0),           # msr dit, #1
+             0xD503413F, mrs(SSBS, 1),          # msr ssbs, #1
+             msr(DIT, 31), mrs(DIT, 2),         # msr dit, xzr
+             msr(SSBS, 3), mrs(SSBS, 4),        # msr ssbs, x3 (all ones but bit 12)
+             0xD503475F, mrs(DIT, 5),           # msr dit, #7: CRm<0> = 1
+             0xD503419F, mrs(TCO, 6),           # msr tco, #1 (MTE; the tag checks: mte_overflow)
+             msr(TCO, 31), mrs(TCO, 7)]
+    s = Start(x=[0, 0, 0, M64 ^ 1 << 12] + [7] * 27)
+    r = run_nbemu(words, s, jit=mode, cache_dir=CACHE)
+    assert r['reason'] == cpu.EXIT_NONE
+    assert r['x'][:8] == [1 << 24, 1 << 12, 0, M64 ^ 1 << 12, 0, 1 << 24, 1 << 25, 0]
+    # neoverse-n1 has SSBS, not DIT; cortex-a72 neither
+    for model, ok in (('neoverse-n1', (False, True, False)), ('cortex-a72', (False,) * 3)):
+        for w, has in zip((mrs(DIT, 0), mrs(SSBS, 0), mrs(TCO, 0)), ok):
+            r = run_nbemu([w], s, jit=mode, cache_dir=CACHE, cpu_model=model)
+            assert (r['reason'] == cpu.EXIT_NONE) == has, (model, hex(w))
+
+
+def test_dit_ssbs_register_writes_end_the_tb():
+    """As in QEMU, a write of the DIT, SSBS or TCO register ends the TB (no
+    ARM_CP_SUPPRESS_TB_END), as does MSR TCO, #imm (it changes which accesses are checked);
+    MSR DIT/SSBS, #imm do not. So plugins see the same TBs."""
+    d = decoder('max')
+    for w in (msr(DIT, 0), msr(SSBS, 0), msr(TCO, 0), 0xD503419F):
+        assert d.decode(w, CODE)[0].ends_tb, hex(w)
+    assert not d.decode(0xD503415F, CODE)[0].ends_tb
+    assert not d.decode(0xD503413F, CODE)[0].ends_tb
+    assert not d.decode(mrs(DIT, 0), CODE)[0].ends_tb
 
 
 # ----- DC ZVA and cache maintenance -----
@@ -447,8 +504,9 @@ def test_dc_zva_on_translated_code(mode):
 
 @pytest.mark.parametrize('mode', MODES)
 def test_cache_maintenance_nops(mode):
-    # DC CVAC, DC CVAU, DC CVAP, DC CIVAC, IC IVAU, with mapped and unmapped addresses
-    ops = [(3, 7, 10, 1), (3, 7, 11, 1), (3, 7, 12, 1), (3, 7, 14, 1), (3, 7, 5, 1)]
+    # DC CVAC, DC CVAU, DC CVAP, DC CVADP, DC CIVAC, IC IVAU, with mapped and unmapped addresses
+    ops = [(3, 7, 10, 1), (3, 7, 11, 1), (3, 7, 12, 1), (3, 7, 13, 1), (3, 7, 14, 1),
+           (3, 7, 5, 1)]
     if mode == 'all':
         ops = ops[1::3]
     for op in ops:
@@ -497,10 +555,10 @@ SIGILL_WORDS = {
     'mrs x0, s3_0_c0_c0_1': enc_sysreg(1, 3, 0, 0, 0, 1, 0),
     'mrs x0, tpidr_el1': enc_sysreg(1, 3, 0, 13, 0, 4, 0),
     'mrs x0, tpidr2_el0': enc_sysreg(1, 3, 3, 13, 0, 5, 0),
-    'mrs x0, rndr': enc_sysreg(1, 3, 3, 2, 4, 0, 0),
+    'msr rndr, x0 (read-only)': enc_sysreg(0, 3, 3, 2, 4, 0, 0),
     'mrs x0, pmccntr_el0': enc_sysreg(1, 3, 3, 9, 13, 0, 0),
-    'mrs x0, dit': enc_sysreg(1, 3, 3, 4, 2, 5, 0),
-    'mrs x0, ssbs': enc_sysreg(1, 3, 3, 4, 2, 6, 0),
+    'msr pan, #1': 0xD500419F,
+    'msr uao, #1': 0xD500417F,
     'mrs x0, mdccsr_el0 (op0=2)': enc_sysreg(1, 2, 3, 0, 1, 0, 0),
     'msr tpidrro_el0, x0': enc_sysreg(0, 3, 3, 13, 0, 3, 0),
     'msr ctr_el0, x0': enc_sysreg(0, 3, 3, 0, 0, 1, 0),
@@ -510,7 +568,6 @@ SIGILL_WORDS = {
     'msr cntfrq_el0, x0': enc_sysreg(0, 3, 3, 14, 0, 0, 0),
     'msr cntvct_el0, x0': enc_sysreg(0, 3, 3, 14, 0, 2, 0),
     'dc ivac': enc_sys(0, 7, 6, 1, 0),
-    'dc cvadp': enc_sys(3, 7, 13, 1, 0),
     'ic iallu': enc_sys(0, 7, 5, 0, 31),
     'tlbi vmalle1': enc_sys(0, 8, 7, 0, 31),
     'at s1e0r': enc_sys(0, 7, 8, 2, 0),

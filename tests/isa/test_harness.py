@@ -112,7 +112,7 @@ def test_exclusions_match_their_feature():
     capstone: sdot, sqrdmlah, udf, aese, sha1c, fadd h, fadd .4h, pacia, cfinv, usdot; usdot
     is implemented and excused as a Unicorn lack instead, which Unicorn's exception shows)."""
     for w, feature in [(0xC8A07C41, None), (0xF8200020, None),     # LSE: implemented
-                       (0x4E829420, None), (0x6E808420, 'RDM'), (0, None),   # DotProd: too
+                       (0x4E829420, None), (0x6E808420, None), (0, None),   # DotProd, RDM: too
                        (0x4E284820, None), (0x5E000020 | 2 << 16, None),     # crypto: too
                        (0x1EE22820, None), (0x0E401420, None),      # FP16: too
                        (0xDAC10020, None), (0xD500401F, None),        # PAuth, FlagM: too
@@ -135,12 +135,12 @@ def test_form_draws():
 
 
 def test_not_implemented_feature_is_excused():
-    """SQRDMLAH (FEAT_RDM): nbemu raises SIGILL (not implemented yet, issue 6), Unicorn runs
-    it; check() passes and counts the example as excused, not as executed."""
+    """ERETAA (FEAT_PAuth, UNDEFINED at EL0): nbemu raises SIGILL, Unicorn, which runs at EL1,
+    executes the return; check() passes and counts the example as excused, not as executed."""
     s = Start()
-    k = harness.stats_for('selftest.sqrdmlah')
+    k = harness.stats_for('selftest.eretaa')
     before = (k.examples, k.excluded, k.both_ran)
-    a = check([0x6E828420], s, cls='selftest.sqrdmlah')      # sqrdmlah v0.8h, v1.8h, v2.8h
-    assert a['outcome'] == SIGILL and a['unicorn']['outcome'] == 'ran'
+    a = check([0xD69F0BFF], s, cls='selftest.eretaa')      # eretaa
+    assert a['outcome'] == SIGILL and a['unicorn']['outcome'] != SIGILL
     assert (k.examples, k.excluded, k.both_ran) == (before[0] + 1, before[1] + 1, before[2])
-    del harness.STATS['selftest.sqrdmlah']
+    del harness.STATS['selftest.eretaa']

@@ -493,6 +493,38 @@ _FHM_ROWS = [
              | ((((f.H << 2) | (f.L << 1) | f.M) + 1) << 3)),
             pure=True, feature=features.FHM),
 ]
+def _rdm_size(f, scalar):
+    """SQRDMLAH/SQRDMLSH take 16- and 32-bit elements; q 2 is the scalar form."""
+    return None if f.size not in (1, 2) else (2 if scalar else f.q)
+
+
+def _rdm_elem(f, scalar):
+    q = _rdm_size(f, scalar)
+    if q is None:
+        return None
+    idx, rm = _elem_index(f)
+    return (S.E_SQRDMLSH if f.s else S.E_SQRDMLAH, f.rd, f.rn, rm, f.size, (idx << 2) | q)
+
+
+def _rdm_rows(scalar):
+    top = '01 1 1111' if scalar else '0 q:1 1 0111'
+    kind = ' (scalar)' if scalar else ''
+
+    def same(f):
+        q = _rdm_size(f, scalar)
+        return None if q is None else (S.A_SQRDMLSH if f.s else S.A_SQRDMLAH, f.rd, f.rn,
+                                       f.rm, f.size, q)
+    return [
+        Pattern('SQRDMLAH/SQRDMLSH' + kind, top + '0 size:2 0 rm:5 1000 s:1 1 rn:5 rd:5',
+                S.simd_arith3, same, pure=True, feature=features.RDM),
+        Pattern('SQRDMLAH/SQRDMLSH (by element)' + kind,
+                top + '1 size:2 L:1 M:1 rm:4 11 s:1 1 H:1 0 rn:5 rd:5', S.simd_elem,
+                lambda f: _rdm_elem(f, scalar), pure=True, feature=features.RDM),
+    ]
+
+
+# FEAT_RDM (Arm ARM C4.1.95 "three same extra", "x indexed element", and their scalar forms)
+_RDM_ROWS = _rdm_rows(False) + _rdm_rows(True)
 
 _TS_HELPERS = (S.simd_arith3, S.simd_cmp, S.simd_shl_reg, S.simd_pairwise, S.simd_logic)
 _MISC_HELPERS = (S.simd_misc, S.simd_cmp, S.simd_narrow, S.simd_widen)
@@ -533,7 +565,7 @@ PATTERNS = (
      Pattern('SDOT/UDOT (by element)', '0 q:1 u:1 01111 10 L:1 M:1 rm:4 1110 H:1 0 rn:5 rd:5',
              S.simd_dot, lambda f: (f.rd, f.rn, (f.M << 4) | f.rm, 3 * (1 - f.u), f.q,
                                     (f.H << 1) | f.L), pure=True, feature=features.DOTPROD)] +
-    _I8MM_BF16_ROWS + _FCMA_ROWS + _FHM_ROWS +
+    _I8MM_BF16_ROWS + _FCMA_ROWS + _FHM_ROWS + _RDM_ROWS +
     _rows('AdvSIMD scalar three different', '01 u:1 11110 size:2 1 rm:5 opc:4 00 rn:5 rd:5',
           _scalar_three_diff, (S.simd_3diff,)) +
     _rows('AdvSIMD permute', '0 q:1 001110 size:2 0 rm:5 0 opc:3 10 rn:5 rd:5', _perm,

@@ -221,7 +221,7 @@ def simd_logic(c, op, rd, rn, rm, q):
 # ----- three-same arithmetic -----
 (A_ADD, A_SUB, A_MUL, A_MLA, A_MLS, A_UMAX, A_SMAX, A_UMIN, A_SMIN, A_UABD, A_SABD, A_UABA,
  A_SABA, A_UHADD, A_SHADD, A_URHADD, A_SRHADD, A_UHSUB, A_SHSUB, A_UQADD, A_SQADD, A_UQSUB,
- A_SQSUB, A_PMUL, A_SQDMULH, A_SQRDMULH) = range(26)
+ A_SQSUB, A_PMUL, A_SQDMULH, A_SQRDMULH, A_SQRDMLAH, A_SQRDMLSH) = range(28)
 
 
 @njit
@@ -305,8 +305,17 @@ def _arith(op, a, b, d, size):
                 return (U(0x7FFFFFFFFFFFFFFF) if sa >= I(0) else U(0x8000000000000000)), True
             return r, False
         return sat_s(sa + sb if op == A_SQADD else sa - sb, size)
-    # SQDMULH / SQRDMULH (size 1 or 2)
     bits = I(8 << size)
+    if op == A_SQRDMLAH or op == A_SQRDMLSH:
+        # FEAT_RDM (size 1 or 2): the Arm ARM's accum = (d << esize) + 2*n*m + (1 << (esize-1)),
+        # saturated after >> esize. accum is even, so it is halved first to stay in 64 bits
+        # for 32-bit elements.
+        p = sa * sb
+        if op == A_SQRDMLSH:
+            p = -p
+        acc = (sx(d, size) << (bits - I(1))) + p + (I(1) << (bits - I(2)))
+        return sat_s(acc >> (bits - I(1)), size)
+    # SQDMULH / SQRDMULH (size 1 or 2)
     if sa == sb and sa == -(I(1) << (bits - I(1))):
         return m >> ONE, True
     p = sa * sb
@@ -318,7 +327,7 @@ def _arith(op, a, b, d, size):
 @njit
 def simd_arith3(c, op, rd, rn, rm, size, q):
     """Three-same integer arithmetic: ADD SUB MUL MLA MLS PMUL [SU]MAX [SU]MIN [SU]ABD [SU]ABA
-    [SU]HADD [SU]RHADD [SU]HSUB [SU]QADD [SU]QSUB SQDMULH SQRDMULH."""
+    [SU]HADD [SU]RHADD [SU]HSUB [SU]QADD [SU]QSUB SQDMULH SQRDMULH SQRDMLAH SQRDMLSH."""
     nlo = v_lo(c, rn)
     nhi = v_hi(c, rn)
     mlo = v_lo(c, rm)
@@ -1032,13 +1041,13 @@ def simd_tbl(c, rd, rn, rm, nregs, tbx, q):
 
 
 # ----- by element (integer) -----
-E_MUL, E_MLA, E_MLS, E_SQDMULH, E_SQRDMULH = range(5)
+E_MUL, E_MLA, E_MLS, E_SQDMULH, E_SQRDMULH, E_SQRDMLAH, E_SQRDMLSH = range(7)
 
 
 @njit
 def simd_elem(c, op, rd, rn, rm, size, idxq):
-    """MUL/MLA/MLS/SQDMULH/SQRDMULH (by element; SQDMULH/SQRDMULH also scalar, q=2):
-    idxq = index << 2 | q."""
+    """MUL/MLA/MLS/SQDMULH/SQRDMULH/SQRDMLAH/SQRDMLSH (by element; the saturating ones also
+    scalar, q=2): idxq = index << 2 | q."""
     idx = idxq >> 2
     q = idxq & 3
     b = eget(v_lo(c, rm), v_hi(c, rm), idx, size)
@@ -1055,6 +1064,10 @@ def simd_elem(c, op, rd, rn, rm, size, idxq):
         aop = A_SQDMULH
     elif op == E_SQRDMULH:
         aop = A_SQRDMULH
+    elif op == E_SQRDMLAH:
+        aop = A_SQRDMLAH
+    elif op == E_SQRDMLSH:
+        aop = A_SQRDMLSH
     lo = ZERO
     hi = ZERO
     sat = False

@@ -51,7 +51,12 @@ FPSR_MASK = 0xF800009F
 NZCV_MASK = 0xF0000000
 
 # register selectors for mrs()/msr()
-SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16 = range(7)
+SR_CONST, SR_NZCV, SR_FPCR, SR_FPSR, SR_TPIDR, SR_CNTVCT, SR_FPCR_FP16, SR_RNDR, SR_DIT, \
+    SR_SSBS, SR_TCO = range(11)
+# FEAT_RNG: RNDR and RNDRRS (the reseeded form; the host's getrandom serves both, as in QEMU)
+RNDR_KEYS = ((3, 3, 2, 4, 0), (3, 3, 2, 4, 1))
+# FEAT_DIT, FEAT_SSBS and FEAT_MTE's TCO: PSTATE fields EL0 reads and writes as registers
+DIT_KEY, SSBS_KEY, TCO_KEY = (3, 3, 4, 2, 5), (3, 3, 4, 2, 6), (3, 3, 4, 2, 7)
 RW_REGS = {
     (3, 3, 4, 2, 0): SR_NZCV,
     (3, 3, 4, 4, 0): SR_FPCR,
@@ -107,6 +112,22 @@ def host_monotonic_ns(typingctx):
     return types.uint64(), codegen
 
 
+@intrinsic
+def host_random64(typingctx):
+    """(ok, 64 random bits) from the host's getrandom(2), called by libc symbol name from
+    nopython code like host_monotonic_ns. ok is 0 when the host returned fewer than 8 bytes."""
+    def codegen(context, builder, sig, args):
+        i32 = ir.IntType(32)
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(i64, [i64.as_pointer(), i64, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, 'getrandom')
+        buf = cgutils.alloca_once_value(builder, ir.Constant(i64, 0))
+        got = builder.call(fn, [buf, ir.Constant(i64, 8), ir.Constant(i32, 0)])
+        ok = builder.zext(builder.icmp_signed('==', got, ir.Constant(i64, 8)), i64)
+        return context.make_tuple(builder, sig.return_type, [ok, builder.load(buf)])
+    return types.UniTuple(types.uint64, 2)(), codegen
+
+
 # ----- handlers -----
 _FPCR_MASK = U(FPCR_MASK)
 _FPCR_MASK_FP16 = U(FPCR_MASK_FP16)
@@ -116,6 +137,10 @@ _CNT_SHIFT = U(CNT_SHIFT)
 _ZVA_MASK = U(~(DCZ_BLOCK - 1) & (2**64 - 1))
 _FIRST_FAULT = U(FIRST_FAULT)
 _O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
+_O_PSTATE_BITS = U(cpu.OFF_PSTATE_BITS)
+_DIT = U(cpu.PSTATE_DIT)
+_SSBS = U(cpu.PSTATE_SSBS)
+_TCO = U(cpu.PSTATE_TCO)
 _O_MEM_REPORT = U(cpu.OFF_MEM_REPORT)
 _ZVA_INFO = U((DCZ_BLOCK.bit_length() - 1) | cbtable.INFO_STORE)
 
@@ -156,6 +181,20 @@ def mrs(c, rt, src, value):
         v = peek64(c + O_TPIDR)
     elif src == SR_CNTVCT:
         v = host_monotonic_ns() >> _CNT_SHIFT
+    elif src == SR_DIT:
+        v = peek64(c + _O_PSTATE_BITS) & _DIT
+    elif src == SR_SSBS:
+        v = peek64(c + _O_PSTATE_BITS) & _SSBS
+    elif src == SR_TCO:
+        v = peek64(c + _O_PSTATE_BITS) & _TCO
+    elif src == SR_RNDR:
+        # Arm ARM RNDR: NZCV 0000 with a random number, or 0100 and zero when none is available
+        ok, v = host_random64()
+        if ok:
+            poke64(c + O_NZCV, ZERO)
+        else:
+            v = ZERO
+            poke64(c + O_NZCV, U(0x40000000))
     else:
         v = U(value)
     wx(c, rt, v)
@@ -173,8 +212,23 @@ def msr(c, rt, dst):
         poke64(c + O_FPCR, v & _FPCR_MASK_FP16)
     elif dst == SR_FPSR:
         poke64(c + O_FPSR, v & _FPSR_MASK)
+    elif dst == SR_DIT:
+        set_pstate_bit(c, _DIT, v & _DIT)
+    elif dst == SR_SSBS:
+        set_pstate_bit(c, _SSBS, v & _SSBS)
+    elif dst == SR_TCO:
+        set_pstate_bit(c, _TCO, v & _TCO)
     else:
         poke64(c + O_TPIDR, v)
+
+
+@njit
+def set_pstate_bit(c, bit, on):
+    """MSR DIT/SSBS/TCO, #imm and the register forms: that PSTATE bit (`bit`) set when `on`."""
+    b = peek64(c + _O_PSTATE_BITS) & ~U(bit)
+    if on:
+        b |= U(bit)
+    poke64(c + _O_PSTATE_BITS, b)
 
 
 @njit

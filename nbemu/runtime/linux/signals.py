@@ -35,7 +35,7 @@ import sys
 import time
 
 from nbemu.core.cpu import EXIT_BRK, EXIT_BTI, EXIT_BUS, EXIT_SEGV, EXIT_SIGILL, OFF_FPCR, OFF_FPSR, OFF_NZCV, \
-    OFF_PC, OFF_SP, OFF_V, OFF_X
+    OFF_PC, OFF_PSTATE_BITS, OFF_SP, OFF_V, OFF_X, PSTATE_DIT, PSTATE_SSBS, PSTATE_TCO
 from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_INTERRUPT
 from nbemu.core.tlb import SEGV_INFO_TAG
 from ..memory import GuestFault
@@ -46,6 +46,8 @@ from .hostsig import ERESTART_RESTARTBLOCK, ERESTARTNOHAND, ERESTARTNOINTR, ERES
 from .table import NORETURN, syscall
 
 _X, _SP, _PC, _NZCV = OFF_X // 8, OFF_SP // 8, OFF_PC // 8, OFF_NZCV // 8
+_PSTATE_BITS = OFF_PSTATE_BITS // 8
+_PSTATE_KEPT = PSTATE_TCO | PSTATE_DIT | PSTATE_SSBS    # the frame's pstate besides NZCV
 _FPSR, _FPCR, _V = OFF_FPSR // 8, OFF_FPCR // 8, OFF_V // 8
 M64 = 2**64 - 1
 ALL_SIGS = (1 << 64) - 1
@@ -405,7 +407,7 @@ class Signals:
                          ss_size, frame_mask)
         o = abi.UC_OFF + abi.UC_MCONTEXT
         struct.pack_into('<Q31QQQQ', buf, o, fault_addr, *x, int(r[_SP]), pc,
-                         int(r[_NZCV]) & 0xF0000000)
+                         int(r[_NZCV]) & 0xF0000000 | int(r[_PSTATE_BITS]) & _PSTATE_KEPT)
         o += abi.SC_RESERVED
         struct.pack_into('<IIII', buf, o, abi.FPSIMD_MAGIC, abi.FPSIMD_CONTEXT_SIZE,
                          int(r[_FPSR]) & 0xFFFFFFFF, int(r[_FPCR]) & 0xFFFFFFFF)
@@ -454,6 +456,7 @@ class Signals:
         r[_SP] = sp
         r[_PC] = pc
         r[_NZCV] = pstate & 0xF0000000
+        r[_PSTATE_BITS] = pstate & _PSTATE_KEPT
         # records in __reserved: fpsimd restores the vector state
         o += abi.SC_RESERVED
         end = o + abi.SC_RESERVED_SIZE

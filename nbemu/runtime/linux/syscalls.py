@@ -44,7 +44,8 @@ def _s64(v):
 
 # ----- dispatch -----
 def handle(p):
-    """Run the syscall the guest requested (its registers are in p.regs)."""
+    """Run the syscall the guest requested (its registers are in p.regs). Returns True when
+    it was put back to run again later (WouldBlock: another thread runs meanwhile)."""
     r = p.regs
     nr = int(r[_X + 8])
     ent = TABLE.get(nr)
@@ -69,7 +70,7 @@ def handle(p):
     except WouldBlock as e:     # another thread runs; this svc runs again later (threads.py)
         r[_PC] = int(r[_PC]) - 4
         p.threads.block_retry(e)
-        return
+        return True
     except Interrupted as e:
         # -ERESTART*: the delivery after it makes it EINTR or runs the svc again
         ret = p.signals.interrupted(e.code, x0)

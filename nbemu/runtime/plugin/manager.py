@@ -291,11 +291,14 @@ class PluginManager:
     def wants_syscalls(self):
         return any(p.syscall or p.syscall_ret or p.syscall_filter for p in self.plugins)
 
-    def syscall_entry(self, num, args):
+    def syscall_entry(self, num, args, callbacks=True):
         """Syscall and filter callbacks before a syscall. Returns None to run it, or the return
-        value a filter supplied (the syscall is then skipped)."""
+        value a filter supplied (the syscall is then skipped). callbacks False: a syscall run
+        again after it was put back, whose callbacks ran already."""
         vcpu = self.current_index()
         self._syscall_vcpu = (vcpu, self.machine.state)
+        if not callbacks:
+            return None
         for p in list(self.plugins):
             for cb in p.syscall:
                 self._call(p, cb, vcpu, num, *args)

@@ -32,8 +32,10 @@
 #define HWCAP_FPHP_   (1UL << 9)
 #define HWCAP_ASIMDHP_ (1UL << 10)
 #define HWCAP_FCMA_   (1UL << 14)
+#define HWCAP_ASIMDRDM_ (1UL << 12)
 #define HWCAP2_I8MM_  (1UL << 13)
 #define HWCAP2_BF16_  (1UL << 14)
+#define HWCAP2_RNG_   (1UL << 16)
 
 /* one instruction (by encoding, so no -march extension is needed to build) with v1, v2, v3 as
  * sources and v0 as destination and source, loaded from IN; prints v0 after it */
@@ -147,6 +149,10 @@ int main(void)
     if (hw & HWCAP_FCMA_) {
         V("fcmla", 0x6e82cc20); V("fcadd", 0x6ec3f420); V("fcmla elem", 0x6f835820);
     }
+    if (hw & HWCAP_ASIMDRDM_) {
+        V("sqrdmlah", 0x6e428420); V("sqrdmlsh", 0x6e838c20); V("sqrdmlah elem", 0x6fa2d020);
+        V("sqrdmlsh scalar", 0x7e428c20); V("sqrdmlsh scalar elem", 0x7f82f020);
+    }
     if (hw2 & HWCAP2_I8MM_) {
         V("smmla", 0x4e82a420); V("ummla", 0x6e82a420); V("usmmla", 0x4e82ac20);
         V("usdot", 0x4e839c20); V("usdot elem", 0x4fa3f820); V("sudot elem", 0x0f23f020);
@@ -155,6 +161,15 @@ int main(void)
         V("bfdot", 0x6e42fc20); V("bfdot elem", 0x4f63f820); V("bfmmla", 0x6e43ec20);
         V("bfmlalb", 0x2ec2fc20); V("bfmlalt", 0x6ec3fc20); V("bfmlalt elem", 0x4ff3f820);
         V("bfcvtn", 0x0ea16820); V("bfcvtn2", 0x4ea16820); V("bfcvt", 0x1e634060);
+    }
+    if (hw2 & HWCAP2_RNG_) {
+        /* the numbers are random: print the flags (0: success) and whether two reads differ */
+        uint64_t a, b, fa, fb;
+        __asm__ volatile("msr nzcv, %4\n\tmrs %0, s3_3_c2_c4_0\n\tmrs %1, nzcv\n\t"
+                         "msr nzcv, %4\n\tmrs %2, s3_3_c2_c4_1\n\tmrs %3, nzcv"
+                         : "=&r"(a), "=&r"(fa), "=&r"(b), "=&r"(fb) : "r"(0xf0000000UL));
+        printf("rndr nzcv %#lx rndrrs nzcv %#lx differ %d\n", (unsigned long)fa,
+               (unsigned long)fb, a != b);
     }
     if (hw & HWCAP_SB) {
         __asm__ volatile(".inst 0xd50330ff");                              /* sb */

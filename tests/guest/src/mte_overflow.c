@@ -4,7 +4,8 @@
  * first byte past its end (the next granule keeps tag 0, which IRG never picks here) faults.
  * Modes (argv[1]): sync (a store past the end: SIGSEGV SEGV_MTESERR at that byte), load (a
  * load past the end, the same), async (SEGV_MTEAERR with si_addr 0 after the store completed,
- * at the next syscall), none (tag checks off: the overflow goes unnoticed).
+ * at the next syscall), none (tag checks off: the overflow goes unnoticed), tco (sync, but a
+ * store with PSTATE.TCO set is unchecked; the next one, after TCO is cleared, faults).
  */
 #include <arm_acle.h>
 #include <signal.h>
@@ -84,6 +85,16 @@ int main(int argc, char **argv)
     volatile char *p = buf;
     if (!strcmp(mode, "load")) {
         sum += p[BUF + 5];
+    } else if (!strcmp(mode, "tco")) {
+        uint64_t tco;
+        __asm__ volatile(".inst 0xd503419f\n\t"              /* msr tco, #1 */
+                         "mrs %0, s3_3_c4_c2_7" : "=r"(tco) :: "memory");
+        p[BUF + 5] = 'y';
+        printf("tco %#lx: unchecked store, the untagged pointer sees %c\n", (unsigned long)tco,
+               mem[BUF + 5]);
+        fflush(stdout);
+        __asm__ volatile("msr s3_3_c4_c2_7, xzr" ::: "memory");
+        p[BUF + 6] = 'z';
     } else {
         p[BUF + 5] = 'y';
         getppid();              /* an async fault is reported at the latest on return to EL0 */
