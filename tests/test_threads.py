@@ -110,19 +110,28 @@ def auto_cache(prog, tmp_path):
     return cache, first[:2]
 
 
-def run_auto(prog, cwd, cache):
-    out, counts, err = run(prog, 'auto', cwd, cache)
-    loaded = int(COMPILED.search(err).group(2))
-    installed = int(INSTALLED.search(err).group(1))
-    assert loaded > 0 and installed > 0, err.decode(errors='replace')[-2000:]
-    return out, counts
+def run_auto(prog, cwd, cache, attempts=1):
+    """(stdout, instructions per thread) of a run from a filled cache that installed compiled
+    code while it ran. The install moments are the host's: on a loaded host the program may
+    end before the first one, so up to `attempts` runs, which must all agree, are made."""
+    results = []
+    for _ in range(attempts):
+        out, counts, err = run(prog, 'auto', cwd, cache)
+        results.append((out, counts))
+        assert results[0] == results[-1]
+        loaded = int(COMPILED.search(err).group(2))
+        installed = int(INSTALLED.search(err).group(1))
+        if loaded > 0 and installed > 0:
+            return out, counts
+    raise AssertionError(f'no compiled code installed in {attempts} runs:\n'
+                         + err.decode(errors='replace')[-2000:])
 
 
 @pytest.mark.parametrize('prog, mode', RUNS)
 def test_same_schedule_with_and_without_host_load(prog, mode, tmp_path):
     if mode == 'auto':
         cache, first = auto_cache(prog, tmp_path)
-        again = lambda: run_auto(prog, tmp_path, cache)     # noqa: E731
+        again = lambda: run_auto(prog, tmp_path, cache, attempts=3)     # noqa: E731
         quiet = again()
         assert first == quiet
     else:

@@ -10,6 +10,7 @@ from ..decode import Pattern
 from ..sem import bf16 as B
 from ..sem import fcma as C
 from ..sem import fhm as FH
+from ..sem import fp as F
 from ..sem import simd as S
 
 M64 = (1 << 64) - 1
@@ -420,11 +421,10 @@ _I8MM_BF16_ROWS = [
             '0 q:1 0 01111 11 L:1 M:1 rm:4 1111 H:1 0 rn:5 rd:5', B.bf16_dot,
             lambda f: (B.BF_MLAL, f.rd, f.rn, f.rm, f.q, (f.H << 2) | (f.L << 1) | f.M),
             pure=True, feature=features.BF16),
-    Pattern('BFCVT', '0001 1110 0110 0011 0100 00 rn:5 rd:5', B.bf16_cvt,
-            lambda f: (B.BC_SCALAR, f.rd, f.rn), pure=True, feature=features.BF16),
-    Pattern('BFCVTN/BFCVTN2', '0 q:1 0 01110 10 10000 10110 10 rn:5 rd:5', B.bf16_cvt,
-            lambda f: (B.BC_N2 if f.q else B.BC_N, f.rd, f.rn), pure=True,
-            feature=features.BF16),
+    Pattern('BFCVT', '0001 1110 0110 0011 0100 00 rn:5 rd:5', F.simd_fpcvt_len,
+            lambda f: (F.CL_BFCVTN, f.rd, f.rn, 0, 2), pure=True, feature=features.BF16),
+    Pattern('BFCVTN/BFCVTN2', '0 q:1 0 01110 10 10000 10110 10 rn:5 rd:5', F.simd_fpcvt_len,
+            lambda f: (F.CL_BFCVTN, f.rd, f.rn, 0, f.q), pure=True, feature=features.BF16),
 ]
 
 

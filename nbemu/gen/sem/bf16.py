@@ -1,4 +1,5 @@
-"""BFloat16 semantics (FEAT_BF16): BFCVT, BFCVTN/BFCVTN2, BFDOT, BFMMLA, BFMLALB/BFMLALT.
+"""BFloat16 semantics (FEAT_BF16): BFDOT, BFMMLA, BFMLALB/BFMLALT. The conversions BFCVT and
+BFCVTN/BFCVTN2 are with the other precision conversions in fp.py (convert_bf).
 
 A BFloat16 value is the top half of a single: widening is a 16-bit shift. Two kinds of
 arithmetic, as the Arm ARM defines them without FEAT_EBF16:
@@ -8,8 +9,8 @@ arithmetic, as the Arm ARM defines them without FEAT_EBF16:
   (before rounding) are signed zeros, an overflow is an infinity, any NaN gives the default NaN,
   an exact zero sum is +0, and FPSR is never written (QEMU 7.2's bfdotadd runs on a private
   float_status set the same way, whose flags it drops).
-- BFMLALB/T are FPMulAdd in single precision on the widened halves, and BFCVT/BFCVTN are
-  FPConvertBF: both follow FPCR (rounding mode, FZ, DN) and raise FPSR flags like any FP op.
+- BFMLALB/T are FPMulAdd in single precision on the widened halves: it follows FPCR (rounding
+  mode, FZ, DN) and raises FPSR flags like any FP op.
 
 The exact values are built in double: a product of two BFloat16 is exact there, and the sum of
 two singles is exact as the double sum plus its TwoSum error, from which round-to-odd needs only
@@ -19,8 +20,7 @@ import numpy as np
 from numba import njit
 
 from .common import ONE, U, ZERO, set_v, v_hi, v_lo
-from .fp import FT_S, IOC, IXC, OFC, RM_M, RM_N, RM_P, UFC, _two_sum, add_flags, \
-    fpcr_of, fpcr_mode, flush_in, is_nan, is_snan, muladd, nan_result
+from .fp import FT_S, _two_sum, add_flags, fpcr_of, muladd
 from .fpbits import b64, f32
 from .simd import eget, eput
 
@@ -30,7 +30,6 @@ DN32 = U(0x7FC00000)
 INF32 = U(0x7F800000)
 SIGN32 = U(0x80000000)
 BF_DOT, BF_MMLA, BF_MLAL = 0, 1, 2
-BC_SCALAR, BC_N, BC_N2 = 0, 1, 2
 _ZERO_, _NORMAL, _INF, _NAN = 0, 1, 2, 3
 
 
@@ -145,61 +144,3 @@ def bf16_dot(c, op, rd, rn, rm, q, idx):
         lo, hi = eput(lo, hi, e, 2, r)
     add_flags(c, fl)
     set_v(c, rd, lo, hi)
-
-
-@njit
-def convert_bf(a, fpcr):
-    """FPConvertBF: single bits -> BFloat16 bits in FPCR's rounding mode: (bits, flags)."""
-    a, fl = flush_in(a, FT_S, fpcr)
-    if is_nan(a, FT_S):
-        if is_snan(a, FT_S):
-            fl |= IOC
-        return nan_result(a, FT_S, fpcr) >> U(16), fl
-    t = a >> U(16)
-    low = a & U(0xFFFF)
-    if (a & U(0x7F800000)) == U(0x7F800000) or low == ZERO:
-        return t, fl                # infinities, zeros and exact values
-    # the BFloat16 grid is the single's bit pattern cut at bit 16, across denormals, binades
-    # and the step to infinity alike
-    mode = fpcr_mode(fpcr)
-    neg = a >> U(31)
-    if mode == RM_N:
-        up = low > U(0x8000) or (low == U(0x8000) and t & ONE)
-    elif mode == RM_P:
-        up = neg == ZERO
-    elif mode == RM_M:
-        up = neg != ZERO
-    else:
-        up = False
-    fl |= IXC
-    if (a & U(0x7F800000)) == ZERO:
-        fl |= UFC                   # tiny before rounding
-    if up:
-        t += ONE
-        if (t & U(0x7FFF)) == U(0x7F80):
-            fl |= OFC
-    return t, fl
-
-
-@njit
-def bf16_cvt(c, op, rd, rn):
-    """BFCVT Hd, Sn (BC_SCALAR), BFCVTN Vd.4H, Vn.4S (BC_N) and BFCVTN2 Vd.8H (BC_N2, the lower
-    half of Vd kept)."""
-    fpcr = fpcr_of(c)
-    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
-    if op == BC_SCALAR:
-        r, fl = convert_bf(nlo & U(0xFFFFFFFF), fpcr)
-        add_flags(c, fl)
-        set_v(c, rd, r, ZERO)
-        return
-    r = ZERO
-    fl = ZERO
-    for e in range(4):
-        h, f = convert_bf(eget(nlo, nhi, e, 2), fpcr)
-        fl |= f
-        r |= h << U(16 * e)
-    add_flags(c, fl)
-    if op == BC_N:
-        set_v(c, rd, r, ZERO)
-    else:
-        set_v(c, rd, v_lo(c, rd), r)

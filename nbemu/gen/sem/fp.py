@@ -1662,13 +1662,48 @@ def simd_fpcvt(c, op, rd, rn, ft, q, fbits):
     set_v(c, rd, lo, hi)
 
 
-CL_FCVTL, CL_FCVTN, CL_FCVTXN = 0, 1, 2
+@njit
+def convert_bf(a, fpcr):
+    """FPConvertBF: single bits -> BFloat16 bits in FPCR's rounding mode: (bits, flags)."""
+    a, fl = flush_in(a, FT_S, fpcr)
+    if is_nan(a, FT_S):
+        if is_snan(a, FT_S):
+            fl |= IOC
+        return nan_result(a, FT_S, fpcr) >> U(16), fl
+    t = a >> U(16)
+    low = a & U(0xFFFF)
+    if (a & U(0x7F800000)) == U(0x7F800000) or low == ZERO:
+        return t, fl                # infinities, zeros and exact values
+    # the BFloat16 grid is the single's bit pattern cut at bit 16, across denormals, binades
+    # and the step to infinity alike
+    mode = fpcr_mode(fpcr)
+    neg = a >> U(31)
+    if mode == RM_N:
+        up = low > U(0x8000) or (low == U(0x8000) and t & ONE)
+    elif mode == RM_P:
+        up = neg == ZERO
+    elif mode == RM_M:
+        up = neg != ZERO
+    else:
+        up = False
+    fl |= IXC
+    if (a & U(0x7F800000)) == ZERO:
+        fl |= UFC                   # tiny before rounding
+    if up:
+        t += ONE
+        if (t & U(0x7FFF)) == U(0x7F80):
+            fl |= OFC
+    return t, fl
+
+
+CL_FCVTL, CL_FCVTN, CL_FCVTXN, CL_BFCVTN = 0, 1, 2, 3
 
 
 @njit
 def simd_fpcvt_len(c, op, rd, rn, sz, q):
     """FCVTL/FCVTL2 (widen: sz 0 = H->S, 1 = S->D), FCVTN/FCVTN2 (narrow: sz 0 = S->H,
-    1 = D->S), FCVTXN/FCVTXN2 (D->S round to odd); q=2: scalar FCVTXN."""
+    1 = D->S), FCVTXN/FCVTXN2 (D->S round to odd), BFCVTN/BFCVTN2 (S->BFloat16, sz 0);
+    q=2: the scalar FCVTXN or BFCVT."""
     fpcr = fpcr_of(c)
     small = FT_H if sz == 0 else FT_S
     big = FT_S if sz == 0 else FT_D
@@ -1697,6 +1732,8 @@ def simd_fpcvt_len(c, op, rd, rn, sz, q):
             r, f = convert(e, big, small, (fpcr & ~U(3 << 22)) | U(RM_Z << 22))
             if f & IXC:
                 r |= ONE
+        elif op == CL_BFCVTN:
+            r, f = convert_bf(e, fpcr)
         else:
             r, f = convert(e, big, small, fpcr)
         fl |= f
