@@ -245,7 +245,9 @@ class Emulator:
         """A syscall with plugin callbacks around it (a filter may replace it by a value).
         A call put back while other threads run (WouldBlock) runs again later: its entry
         callbacks fire on the first attempt and its return callbacks on the last, once each
-        per guest syscall as under QEMU, whose threads block in the host."""
+        per guest syscall as under QEMU, whose threads block in the host. A callback's set_pc
+        skips the syscall, leaving x0 alone."""
+        from .runtime.plugin.manager import SET_PC
         regs = self.machine.regs
         x = vcpu_layout.OFF_X // 8
         num = int(regs[x + 8])
@@ -253,6 +255,8 @@ class Emulator:
         tid = self.process.threads.current.tid
         resumed = tid in self._syscall_put_back
         value = plugins.syscall_entry(num, args, callbacks=not resumed)
+        if value is SET_PC:
+            return
         if value is None:
             if syscalls.handle(self.process):
                 self._syscall_put_back.add(tid)

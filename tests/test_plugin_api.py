@@ -20,12 +20,15 @@ from numba.extending import intrinsic
 from conftest import GUEST, ROOT, run_nbemu_cli
 
 from nbemu.emulator import Emulator
+from nbemu.runtime.plugin.api import CB_NO_REGS, CB_R_REGS, CB_RW_REGS, CB_RW_REGS_PC
 from nbemu.runtime.plugin.handles import PluginUsageError
 from nbemu.runtime.plugin.manager import PluginError
 
 MEMOPS = GUEST / 'asm' / 'bin' / 'memops'
 HELLO = GUEST / 'bin' / 'hello'
 ATOMICS = GUEST / 'bin' / 'atomics_outline'
+SETPC = GUEST / 'asm' / 'bin' / 'setpc'
+SETPC_PLAIN = (250, 32)       # its exit status and instruction count, run as written
 X1 = 0x8788556633441122
 
 
@@ -209,6 +212,111 @@ def test_registers_with_an_up_to_date_pc(cache_dir):
     assert run(MEMOPS, install, cache_dir)[0] == 0
     assert got['pc'] == sym['m_strx'] and got['x1'] == X1
     assert got['mem'] == bytes.fromhex('610600f9')     # str x1, [x19, #8]
+
+
+def _setpc_run(cache_dir, jit, at, flags=None, kind='insn', when=1, to=None):
+    """Run SETPC with a callback at symbol `at` (an instruction's, or the TB's that starts
+    there) that calls set_pc(symbol `to`, or the next instruction) on its `when`-th call:
+    (exit status, instructions executed, calls)."""
+    sym = _symbols(SETPC)
+    calls = []
+
+    def install(api, args):
+        def divert(vcpu, _u):
+            calls.append(vcpu)
+            if len(calls) == when:
+                api.set_pc(sym[to] if to else sym[at] + 4)
+
+        def trans(tb):
+            if kind == 'tb':
+                if api.tb_vaddr(tb) == sym[at]:
+                    api.register_vcpu_tb_exec_cb(tb, divert, flags)
+                return
+            for i in range(api.tb_n_insns(tb)):
+                insn = api.tb_get_insn(tb, i)
+                if api.insn_vaddr(insn) == sym[at]:
+                    api.register_vcpu_insn_exec_cb(insn, divert, flags)
+        api.register_vcpu_tb_trans_cb(trans)
+
+    status, emu = run(SETPC, install, cache_dir, jit=jit)
+    return status, emu.stats.instructions, len(calls)
+
+
+@pytest.mark.parametrize('jit', ['off', 'all'])
+def test_set_pc_diverts_before_the_instruction(jit, cache_dir):
+    """set_pc from a CB_RW_REGS callback: the instruction (and what follows in its TB) does not
+    run and is not counted, execution goes on at the target, in both tiers and in a compiled
+    self-looping TB."""
+    assert _setpc_run(cache_dir, jit, 's_skip', CB_RW_REGS)[:2] == (150, SETPC_PLAIN[1] - 1)
+    assert _setpc_run(cache_dir, jit, 's_skip', CB_RW_REGS_PC)[:2] == (150, SETPC_PLAIN[1] - 1)
+    # from the TB callback of the first TB: its first instruction (x19 = 1) is jumped over,
+    # and the TB translated at s_skip has no callback
+    assert _setpc_run(cache_dir, jit, '_start', CB_RW_REGS, kind='tb', to='s_skip') == \
+        (250, SETPC_PLAIN[1] - 1, 1)
+    # out of the loop from its third b.ne: 3 iterations, 7 instructions fewer
+    assert _setpc_run(cache_dir, jit, 's_back', CB_RW_REGS, when=3, to='s_done') == \
+        (230, SETPC_PLAIN[1] - 7, 3)
+
+
+def test_set_pc_needs_a_callback_that_may_write_registers(cache_dir):
+    for flags in (CB_NO_REGS, CB_R_REGS):
+        with pytest.raises(PluginError, match='set_pc works only in an execution callback '
+                                              'registered with CB_RW_REGS'):
+            _setpc_run(cache_dir, 'off', 's_skip', flags)
+
+    def install(api, args):
+        def mem(vcpu, info, vaddr, _u):
+            api.set_pc(vaddr)
+
+        def trans(tb):
+            for i in range(api.tb_n_insns(tb)):
+                api.register_vcpu_mem_cb(api.tb_get_insn(tb, i), mem, CB_RW_REGS)
+        api.register_vcpu_tb_trans_cb(trans)
+
+    with pytest.raises(PluginError, match='set_pc works only'):
+        run(MEMOPS, install, cache_dir)
+    with pytest.raises(PluginError, match='set_pc works only'):
+        run(SETPC, lambda api, args: api.register_vcpu_init_cb(lambda _i, v: api.set_pc(0)),
+            cache_dir)
+
+
+def test_set_pc_from_syscall_callbacks(cache_dir):
+    """From a syscall callback the syscall is skipped and x0 kept (here: written by the
+    plugin); from a syscall-return callback x0 keeps the value the callback wrote."""
+    seen = []
+
+    def install(api, args):
+        regs = {r.name: r.handle for r in api.get_registers()}
+
+        def answer(vcpu, num, *a):
+            if num == 172:
+                api.write_register(regs['x0'], (4242).to_bytes(8, 'little'))
+                api.set_pc(int.from_bytes(api.read_register(regs['pc']), 'little'))
+        api.register_vcpu_syscall_cb(answer)
+        api.register_vcpu_syscall_ret_cb(lambda vcpu, num, ret: seen.append(num))
+
+    status, emu = run(SETPC, install, cache_dir)
+    assert (status, emu.stats.instructions) == (251, SETPC_PLAIN[1])
+    assert seen == []                  # getpid never ran; exit_group never returns
+
+    def install_ret(api, args):
+        regs = {r.name: r.handle for r in api.get_registers()}
+
+        def after(vcpu, num, ret):
+            seen.append((num, ret > 0))
+            api.write_register(regs['x0'], (4242).to_bytes(8, 'little'))
+            api.set_pc(int.from_bytes(api.read_register(regs['pc']), 'little'))
+        api.register_vcpu_syscall_ret_cb(after)
+        api.register_vcpu_syscall_ret_cb(lambda vcpu, num, ret: seen.append('not reached'))
+
+    assert run(SETPC, install_ret, cache_dir)[0] == 251
+    assert seen == [(172, True)]
+
+
+def test_setpc_guest_runs_as_written(qemu, cache_dir):
+    status, emu = run(SETPC, lambda api, args: None, cache_dir)
+    assert (status, emu.stats.instructions) == SETPC_PLAIN
+    assert subprocess.run([qemu, str(SETPC)]).returncode == SETPC_PLAIN[0]
 
 
 def test_syscall_callbacks_and_filter(cache_dir, tmp_path):

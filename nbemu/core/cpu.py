@@ -50,6 +50,8 @@ STATE_DTYPE = np.dtype([
     ('pac_disabled', u8),
     # PSTATE.TCO (bit 25), DIT (bit 24) and SSBS (bit 12), at their SPSR and signal-frame positions
     ('pstate_bits', u8),
+    # plugins: 1 while an execution callback registered with CB_RW_REGS runs (it may set_pc)
+    ('plugin_ctx', u8),
 ])
 assert STATE_DTYPE.itemsize % 8 == 0
 
@@ -105,6 +107,7 @@ OFF_MTE_CTRL = _off('mte_ctrl')
 OFF_MTE_TAGS = _off('mte_tags')
 OFF_PAC_DISABLED = _off('pac_disabled')
 OFF_PSTATE_BITS = _off('pstate_bits')
+OFF_PLUGIN_CTX = _off('plugin_ctx')
 PSTATE_TCO, PSTATE_DIT, PSTATE_SSBS = 1 << 25, 1 << 24, 1 << 12
 # mte_ctrl: bits 1:0 tag check fault mode (SCTLR_EL1.TCF0 as Linux sets it from prctl), bit 2
 # the tagged address ABI is on, bit 3 an asynchronous tag check fault is pending (TFSRE0_EL1.TF0),
@@ -131,6 +134,8 @@ EXIT_BUDGET = 5       # at a TB end: the loop ran the number of TBs it was asked
 EXIT_PLUGIN = 6       # a plugin request is pending (plugin_req): taken at a TB boundary
 EXIT_MTE_ASYNC = 7    # an access failed its tag check under asynchronous mode (it completed):
                      # the SIGSEGV SEGV_MTEAERR is due, as at Linux's next return to EL0
+EXIT_SETPC = 8        # a plugin's execution callback called set_pc before an instruction: PC is
+                     # the target, the instruction did not run and is not counted
 FIRST_FAULT = 16
 EXIT_SEGV = 16        # fault_addr = address, exit_info = 1 for a write
 EXIT_SIGILL = 17      # exit_info = encoding

@@ -11,6 +11,7 @@ TB's own pc, read from the PC register on entry. The same code at another addres
 routines in two static binaries) therefore yields the same source and shares one cached,
 compiled function.
 """
+from .sem import plugin as plugin_sem
 from .source_hash import semantics_hash
 
 GENERATOR_VERSION = 3
@@ -54,14 +55,22 @@ def is_self_loop(tb):
     return t is not None and last.args[t] == tb.pc
 
 
-def _instr_lines(ops, ins, tb, alias_of, base_of):
-    """Calls of plugin instrumentation ops (constants: a callback-table row, its generation;
-    the instruction's pc relative to base)."""
+def _instr_lines(ops, i, tb, alias_of, base_of):
+    """Calls of plugin instrumentation ops of instruction i (constants: a callback-table row,
+    its generation; the instruction's pc relative to base), each that may leave the TB
+    (a set_pc) followed by the exit test."""
     out = []
     for op in ops:
-        args = [base_of(ins.pc - tb.pc) if k == op.pc_arg else _const(a) for k, a in enumerate(op.args)]
+        args = [base_of(4 * i) if k == op.pc_arg else _const(a) for k, a in enumerate(op.args)]
         out.append(f'{alias_of(op.handler)}(c{"".join(", " + a for a in args)})  # plugin')
+        if op.handler in plugin_sem.MAY_EXIT:
+            out += _exit_test(i, base_of)
     return out
+
+
+def _exit_test(i, base_of):
+    return ['if peek64(c + O_EXIT) != U(0):',
+            f'    return exit_mid_tb(c, {base_of(4 * i)}, I({i}))']
 
 
 def _tb_body(tb, alias_of, base_of):
@@ -70,15 +79,14 @@ def _tb_body(tb, alias_of, base_of):
     base_of(offset): the source of the guest address tb.pc + offset."""
     body = [f'poke64(c + O_PC, U({base_of(4 * len(tb.insns))}))']
     for i, ins in enumerate(tb.insns):
-        body += _instr_lines(tb.ops_before.get(i, ()), ins, tb, alias_of, base_of)
+        body += _instr_lines(tb.ops_before.get(i, ()), i, tb, alias_of, base_of)
         alias = alias_of(ins.handler)
         args = ''.join(', ' + a for a in _arg_sources(ins, tb, base_of))
         name = ins.pattern.name if ins.pattern else 'undefined'
         body.append(f'{alias}(c{args})  # +{4 * i:#x}: {ins.word:08x} {name}')
         if ins.pattern is None or not ins.pattern.pure:
-            body.append('if peek64(c + O_EXIT) != U(0):')
-            body.append(f'    return exit_mid_tb(c, {base_of(4 * i)}, I({i}))')
-        body += _instr_lines(tb.ops_after.get(i, ()), ins, tb, alias_of, base_of)
+            body += _exit_test(i, base_of)
+        body += _instr_lines(tb.ops_after.get(i, ()), i, tb, alias_of, base_of)
     return body
 
 

@@ -114,7 +114,8 @@ class OpTable:
             self.weights.append(w)
         for v in self.variants.values():     # first matching variant in table order
             v.sort()
-        pure = {h: True for h in plugin_sem.HANDLERS}    # plugin requests wait for the TB end
+        # plugin requests wait for the TB end; a set_pc leaves at once
+        pure = {h: h not in plugin_sem.MAY_EXIT for h in plugin_sem.HANDLERS}
         for p in dec.patterns:
             pure[p.handler] = pure.get(p.handler, True) and p.pure
         self.pure = [pure.get(h, False) for h, _ in self.ops]

@@ -241,12 +241,20 @@ class Machine:
                 return r
             elif r == cpu.EXIT_PLUGIN:
                 self.on_plugin_request()
+            elif r == cpu.EXIT_SETPC:
+                # a plugin diverted the pc mid-TB; its other requests wait for no TB end
+                if st['plugin_req'][0]:
+                    self.on_plugin_request()
             elif r == cpu.EXIT_SMC:
                 # stores to translated code on pages exit_info..fault_addr (page addresses)
                 lo = int(st['exit_info'][0]) >> 12
                 hi = max(int(st['fault_addr'][0]) >> 12, lo)
                 self.invalidate_pages(list(range(lo, hi + 1)))
             else:
+                # a syscall, fault or other exit for the caller: a plugin request made in the
+                # TB it left (a callback that raised before an exit_group) is taken first
+                if st['plugin_req'][0]:
+                    self.on_plugin_request()
                 return r
             # an internal exit (a hot TB or a plugin request at a TB end, a store to code in a
             # TB) at or past the deadline: the loop would run one more TB before its own test

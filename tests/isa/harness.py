@@ -127,6 +127,12 @@ def run_nbemu(words, start, jit='off', cache_dir=None, cpu_model=None):
     return res
 
 
+def exit_under(word, model, jit):
+    """One instruction from a zeroed state under CPU model `model`: (exit reason, pc)."""
+    r = run_nbemu([word], Start(), jit=jit, cpu_model=model)
+    return r['reason'], r['pc']
+
+
 # QEMU's target/arm exception numbers (cpu.h), as Unicorn's interrupt hook reports them
 _EXCP_UDEF, _EXCP_SWI, _EXCP_PREFETCH_ABORT, _EXCP_DATA_ABORT, _EXCP_BKPT = 1, 2, 3, 4, 7
 _EXCP_HVC, _EXCP_SMC = 11, 13

@@ -10,14 +10,13 @@ FPCR mode. The cases here pin what the pseudocode says where BFDOT/BFMMLA differ
 arithmetic: round to odd, denormal inputs and tiny results flushed, FPCR ignored, the default
 NaN for any NaN, FPSR untouched; and that BFMLAL and BFCVT are ordinary FPCR-governed FP.
 """
-import struct
 
 import pytest
 
 from nbemu.core import cpu
 from nbemu.gen import features
 from nbemu.gen.decode import decoder
-from tests.isa.harness import CACHE, CODE, Start, run_nbemu
+from tests.isa.harness import CACHE, CODE, Start, exit_under, run_nbemu
 
 MODES = ('off', 'all')
 IXC, UFC, OFC, IOC, IDC = 0x10, 0x8, 0x4, 0x1, 0x80
@@ -222,25 +221,6 @@ def test_decode_gated_by_model(model):
         assert has == (model == 'max'), (model, feat)
 
 
-_MACHINES = {}
-
-
-def _run_under(model, jit, word):
-    from nbemu.runtime.machine import Machine
-    from nbemu.runtime.memory import Memory
-    if (model, jit) not in _MACHINES:
-        mem = Memory(1 << 22)
-        mem.map(CODE, 0x1000, 5)
-        m = Machine(mem, jit=jit, cache_dir=CACHE, max_tb_insns=1, cpu_model=model)
-        _MACHINES[model, jit] = (m, m.state.copy())
-    m, pristine = _MACHINES[model, jit]
-    m.flush()
-    m.mem.write(CODE, struct.pack('<I', word) + bytes(4), need=0)
-    m.state[:] = pristine
-    m.state['pc'] = CODE
-    return m.run_one_tb(), int(m.state['pc'][0])
-
-
 @pytest.mark.parametrize('mode', MODES)
 def test_sigill_under_neoverse_n1(mode):
     """Under neoverse-n1 each instruction is SIGILL with the pc on it, in both tiers (the
@@ -249,5 +229,5 @@ def test_sigill_under_neoverse_n1(mode):
     if mode == 'all':
         items = items[::4]
     for name, (w, _) in items:
-        assert _run_under('neoverse-n1', mode, w) == (cpu.EXIT_SIGILL, CODE), name
-        assert _run_under('max', mode, w)[0] == cpu.EXIT_NONE, name
+        assert exit_under(w, 'neoverse-n1', mode) == (cpu.EXIT_SIGILL, CODE), name
+        assert exit_under(w, 'max', mode)[0] == cpu.EXIT_NONE, name

@@ -16,7 +16,7 @@ from nbemu.core import cpu
 from nbemu.gen.decode import decoder
 from tests.isa import harness
 from tests.isa.encoding import Form, cases
-from tests.isa.harness import CACHE, CODE, Start, run_class
+from tests.isa.harness import CODE, exit_under, run_class
 from tests.isa.test_simd import make_start
 
 MODES = ('off', 'all')
@@ -135,27 +135,6 @@ def test_decode_gated_by_model(model):
         assert decoded == (feat in MODEL_FEATURES[model]), (model, name)
 
 
-_MACHINES = {}
-
-
-def _run_under(model, jit, word):
-    """Run one word in a Machine decoding for `model`: the exit reason."""
-    from nbemu.runtime.machine import Machine
-    from nbemu.runtime.memory import Memory
-    import struct
-    if (model, jit) not in _MACHINES:
-        mem = Memory(1 << 22)
-        mem.map(CODE, 0x1000, 5)
-        m = Machine(mem, jit=jit, cache_dir=CACHE, max_tb_insns=1, cpu_model=model)
-        _MACHINES[model, jit] = (m, m.state.copy())
-    m, pristine = _MACHINES[model, jit]
-    m.flush()
-    m.mem.write(CODE, struct.pack('<I', word) + bytes(4), need=0)
-    m.state[:] = pristine
-    m.state['pc'] = CODE
-    return m.run_one_tb()
-
-
 @pytest.mark.parametrize('mode', MODES)
 def test_sigill_without_feature(mode):
     """Under a model without the feature the instruction raises SIGILL (pc stays on it); under
@@ -167,14 +146,13 @@ def test_sigill_without_feature(mode):
         lacking = 'cortex-a53' if feat not in MODEL_FEATURES['cortex-a53'] else None
         if lacking is None:
             continue
-        assert _run_under(lacking, mode, w) == cpu.EXIT_SIGILL, name
-        assert int(_MACHINES[lacking, mode][0].state['pc'][0]) == CODE, name
-        assert _run_under('max', mode, w) == cpu.EXIT_NONE, name
+        assert exit_under(w, lacking, mode) == (cpu.EXIT_SIGILL, CODE), name
+        assert exit_under(w, 'max', mode)[0] == cpu.EXIT_NONE, name
     # AES, PMULL, SHA1 and SHA256 are on every model (qemu models no core without them);
     # neoverse-n1 lacks the others but DotProd
     for name, (w, feat) in items:
         if feat not in MODEL_FEATURES['neoverse-n1']:
-            assert _run_under('neoverse-n1', mode, w) == cpu.EXIT_SIGILL, name
+            assert exit_under(w, 'neoverse-n1', mode)[0] == cpu.EXIT_SIGILL, name
 
 
 def test_harness_no_longer_excuses_them():

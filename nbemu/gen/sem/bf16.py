@@ -19,7 +19,7 @@ the error's sign (rounding to odd at 53 bits and then at 24 equals rounding to o
 import numpy as np
 from numba import njit
 
-from .common import ONE, U, ZERO, set_v, v_hi, v_lo
+from .common import ONE, U, ZERO, set_v, v_three
 from .fp import FT_S, _two_sum, add_flags, fpcr_of, muladd
 from .fpbits import b64, f32
 from .simd import eget, eput
@@ -120,9 +120,7 @@ def bf16_dot(c, op, rd, rn, rm, q, idx):
     """BFDOT (vector: idx = -1, or 32-bit element idx of Vm), BFMMLA (Vd a 2x2 matrix, lane 2i+j
     plus row i of Vn times column j of Vm, pairs 2i+k and 2j+k) and BFMLALB/T (q = 0/1: the even
     or odd halves of Vn times those of Vm, or half idx of Vm, added to each single of Vd)."""
-    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
-    mlo, mhi = v_lo(c, rm), v_hi(c, rm)
-    dlo, dhi = v_lo(c, rd), v_hi(c, rd)
+    dlo, dhi, nlo, nhi, mlo, mhi = v_three(c, rd, rn, rm)
     lo = ZERO
     hi = ZERO
     fl = ZERO

@@ -43,6 +43,7 @@ O_NATIVE_EXECS = U(cpu.OFF_NATIVE_EXECS)
 O_V = U(cpu.OFF_V)
 FIRST_FAULT = U(cpu.FIRST_FAULT)
 _EXIT_BTI = U(cpu.EXIT_BTI)
+_EXIT_SETPC = U(cpu.EXIT_SETPC)
 
 
 # ----- general-purpose registers -----
@@ -181,9 +182,12 @@ def request_exit(c, reason, info):
 def exit_mid_tb(c, pc, index):
     """Leave a TB at instruction `index` (address pc) after it requested an exit. Faults leave pc
     on the instruction and do not count it; other exits count it and continue after it; a
-    Branch Target exception counts the branch and leaves pc at its target."""
+    Branch Target exception counts the branch and leaves pc at its target; a plugin's set_pc
+    before the instruction does not count it and leaves pc at the plugin's target."""
     poke64(c + O_MEMCB_REF, ZERO)
-    if peek64(c + O_EXIT) == _EXIT_BTI:
+    if peek64(c + O_EXIT) == _EXIT_SETPC:
+        poke64(c + O_ICOUNT, peek64(c + O_ICOUNT) + U(index))
+    elif peek64(c + O_EXIT) == _EXIT_BTI:
         # the branch completed (PC holds its target); the fault is the target's
         poke64(c + O_ICOUNT, peek64(c + O_ICOUNT) + U(index) + ONE)
     elif peek64(c + O_EXIT) >= FIRST_FAULT:
@@ -210,6 +214,13 @@ def v_lo(c, n):
 @njit
 def v_hi(c, n):
     return peek64(c + O_V + U(n) * U(16) + U(8))
+
+
+@njit
+def v_three(c, rd, rn, rm):
+    """(dlo, dhi, nlo, nhi, mlo, mhi): Vd, Vn and Vm read before an element is written, as a
+    lane-wise op whose destination is also a source (an accumulator) needs them."""
+    return v_lo(c, rd), v_hi(c, rd), v_lo(c, rn), v_hi(c, rn), v_lo(c, rm), v_hi(c, rm)
 
 
 @njit

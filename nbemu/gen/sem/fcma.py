@@ -7,7 +7,7 @@ Vm's), with FPCR and FPSR as for FMLA and FADD.
 """
 from numba import njit
 
-from .common import U, ZERO, set_v, v_hi, v_lo
+from .common import ZERO, set_v, v_three
 from .fp import OP_ADD, _esize, add_flags, arith2, fpcr_of, muladd, sign_bit
 from .simd import eget, eput, nelem
 
@@ -25,9 +25,7 @@ def simd_fcma(c, op, rd, rn, rm, ft, rqi):
     fpcr = fpcr_of(c)
     size = _esize(ft)
     sb = sign_bit(ft)
-    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
-    mlo, mhi = v_lo(c, rm), v_hi(c, rm)
-    dlo, dhi = v_lo(c, rd), v_hi(c, rd)
+    dlo, dhi, nlo, nhi, mlo, mhi = v_three(c, rd, rn, rm)
     lo = ZERO
     hi = ZERO
     fl = ZERO

@@ -13,7 +13,7 @@ do_fmlal/do_fmlal_idx load them.
 """
 from numba import njit
 
-from .common import U, ZERO, set_v, v_hi, v_lo
+from .common import U, ZERO, set_v, v_three
 from .fp import FT_S, add_flags, fpcr_of, muladd
 from .simd import eget, eput
 
@@ -50,9 +50,7 @@ def simd_fhm(c, rd, rn, rm, flags):
     fz16 = (fpcr >> U(19)) & U(1) != ZERO
     n = 2 << q                      # single elements of Vd
     base = n if upper else 0
-    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
-    mlo, mhi = v_lo(c, rm), v_hi(c, rm)
-    dlo, dhi = v_lo(c, rd), v_hi(c, rd)
+    dlo, dhi, nlo, nhi, mlo, mhi = v_three(c, rd, rn, rm)
     lo = ZERO
     hi = ZERO
     fl = ZERO

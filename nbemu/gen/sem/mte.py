@@ -135,7 +135,6 @@ def _set_tags(c, va, n, tag, zero):
     16); zero: their data too. The range was checked writable."""
     g = va
     end = va + U(n)
-    lo_code = ZERO
     while g != end:
         pte = page_walk(c, g)
         if pte & _PTE_MTE:

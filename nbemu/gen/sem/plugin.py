@@ -2,15 +2,16 @@
 
 The translator puts these between a TB's instructions (as interpreter records and as calls in
 generated code), with a callback-table row and its generation as constants: see
-nbemu.core.cbtable. None of them requests an exit; a plugin's requests (reset, uninstall, a
-callback that raised) are taken by the execution loop at the next TB boundary.
+nbemu.core.cbtable. A plugin's requests (reset, uninstall, a callback that raised) are taken by
+the execution loop at the next TB boundary; the one op that may leave a TB at once is
+plugin_exec_rw, whose callback may call set_pc (MAY_EXIT).
 """
 from numba import njit
 
 from nbemu.core import cbtable, cpu
 from nbemu.core.native import peek64, poke64
 
-from .common import O_PC, U
+from .common import O_EXIT, O_PC, U
 
 _O_MEMCB_REF = U(cpu.OFF_MEMCB_REF)
 _O_MEMCB_GEN = U(cpu.OFF_MEMCB_GEN)
@@ -18,6 +19,8 @@ _O_CB_GEN = U(cpu.OFF_CB_GEN)
 _O_PCHECK_TB = U(cpu.OFF_PCHECK_TB)
 _FLAGS = U(8 * cbtable.CB_FLAGS)
 _REGS_MASK = U(cbtable.FLAG_REGS_MASK)
+_O_PLUGIN_CTX = U(cpu.OFF_PLUGIN_CTX)
+_EXIT_SETPC = U(cpu.EXIT_SETPC)
 
 
 @njit
@@ -35,6 +38,23 @@ def plugin_exec(c, slot, gen, pc):
         poke64(c + O_PC, after)
     else:
         cbtable.run_exec_row(c, row)
+
+
+@njit
+def plugin_exec_rw(c, slot, gen, pc):
+    """plugin_exec for a callback registered with CB_RW_REGS, which may also call set_pc: that
+    leaves pc at its target and requests EXIT_SETPC, and the TB is left before the instruction
+    (exit_mid_tb), the instruction's other callbacks not run."""
+    row = cbtable.cb_row(c, slot, gen)
+    if row == U(0):
+        return
+    after = peek64(c + O_PC)
+    poke64(c + O_PC, U(pc))
+    poke64(c + _O_PLUGIN_CTX, U(1))
+    cbtable.run_exec_row(c, row)
+    poke64(c + _O_PLUGIN_CTX, U(0))
+    if peek64(c + O_EXIT) != _EXIT_SETPC:
+        poke64(c + O_PC, after)
 
 
 @njit
@@ -65,4 +85,5 @@ def plugin_check(c, pc, gen, at_start):
             cbtable.check_violation(c, cbtable.CHECK_STALE_TB, U(0), gen, pc)
 
 
-HANDLERS = (plugin_exec, plugin_mem_begin, plugin_mem_end, plugin_check)
+HANDLERS = (plugin_exec, plugin_exec_rw, plugin_mem_begin, plugin_mem_end, plugin_check)
+MAY_EXIT = (plugin_exec_rw,)

@@ -12,7 +12,7 @@ Saturating operations set FPSR.QC (bit 27).
 import numpy as np
 from numba import njit
 
-from .common import ALL_ONES, ONE, O_FPSR, U, ZERO, rx, set_v, v_hi, v_lo, wx
+from .common import ALL_ONES, ONE, O_FPSR, U, ZERO, rx, set_v, v_hi, v_lo, v_three, wx
 from nbemu.core.native import peek64, poke64
 
 I = np.int64
@@ -1133,9 +1133,7 @@ def simd_dot(c, rd, rn, rm, sgn, q, idx):
     element). idx = -2 is SMMLA/UMMLA/USMMLA: Vd is a 2x2 matrix (lane 2i+j) plus Vn's 2x8 rows
     times Vm's 8x2 columns (lane 2i+j sums bytes 8i+k of Vn times bytes 8j+k of Vm). sgn bit 0:
     Vn's bytes are signed, bit 1: Vm's."""
-    nlo, nhi = v_lo(c, rn), v_hi(c, rn)
-    mlo, mhi = v_lo(c, rm), v_hi(c, rm)
-    dlo, dhi = v_lo(c, rd), v_hi(c, rd)
+    dlo, dhi, nlo, nhi, mlo, mhi = v_three(c, rd, rn, rm)
     lo = ZERO
     hi = ZERO
     for e in range(4 if q else 2):

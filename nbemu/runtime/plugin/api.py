@@ -15,11 +15,11 @@ from nbemu.core.cpu import DISCON_EXCEPTION, DISCON_HOSTCALL, DISCON_INTERRUPT
 from nbemu.core.memdefs import GuestFault
 from nbemu.gen.disas import disas_word
 
-from .handles import InsnHandle, PluginUsageError, TBHandle
+from .handles import InsnHandle, PluginUsageError, SetPC, TBHandle
 from .scoreboard import Scoreboard, U64Entry
 
-# QEMU's enums
-CB_NO_REGS, CB_R_REGS, CB_RW_REGS = 0, 1, 2
+# QEMU's enums; CB_RW_REGS_PC (QEMU 11) is CB_RW_REGS, which QEMU also lets set_pc
+CB_NO_REGS, CB_R_REGS, CB_RW_REGS, CB_RW_REGS_PC = 0, 1, 2, 3
 MEM_R, MEM_W, MEM_RW = 1, 2, 3
 DISCON_ALL = DISCON_INTERRUPT | DISCON_EXCEPTION | DISCON_HOSTCALL
 INLINE_ADD_U64, INLINE_STORE_U64 = 0, 1
@@ -65,7 +65,8 @@ def _entry(entry):
 
 
 class PluginApi:
-    CB_NO_REGS, CB_R_REGS, CB_RW_REGS = CB_NO_REGS, CB_R_REGS, CB_RW_REGS
+    CB_NO_REGS, CB_R_REGS, CB_RW_REGS, CB_RW_REGS_PC = CB_NO_REGS, CB_R_REGS, CB_RW_REGS, \
+        CB_RW_REGS_PC
     MEM_R, MEM_W, MEM_RW = MEM_R, MEM_W, MEM_RW
     INLINE_ADD_U64, INLINE_STORE_U64 = INLINE_ADD_U64, INLINE_STORE_U64
     COND_NEVER, COND_ALWAYS, COND_EQ, COND_NE = COND_NEVER, COND_ALWAYS, COND_EQ, COND_NE
@@ -198,10 +199,10 @@ class PluginApi:
 
     # ----- execution callbacks -----
     def _flags(self, flags):
-        if flags not in (CB_NO_REGS, CB_R_REGS, CB_RW_REGS):
+        if flags not in (CB_NO_REGS, CB_R_REGS, CB_RW_REGS, CB_RW_REGS_PC):
             raise PluginUsageError(f'callback flags {flags!r}: one of CB_NO_REGS, CB_R_REGS, '
-                                   f'CB_RW_REGS')
-        return flags
+                                   f'CB_RW_REGS, CB_RW_REGS_PC')
+        return min(flags, CB_RW_REGS)
 
     def register_vcpu_tb_exec_cb(self, tb, cb, flags=CB_NO_REGS, userdata=None):
         t = _check_kind(tb, TBHandle, 'a TB handle')
@@ -369,13 +370,28 @@ class PluginApi:
         if len(data) != size:
             raise PluginUsageError(f'{name} takes {size} bytes, not {len(data)}')
         if name == 'pc':
-            raise PluginUsageError('write_register cannot set pc (set_pc is not implemented)')
+            raise PluginUsageError('write_register cannot write pc: use set_pc')
         regs = cpu.words(self._m.current_state())
         if size == 16:
             regs[word:word + 2] = np.frombuffer(data, dtype=np.uint64)
         else:
             regs[word] = int.from_bytes(data, 'little')
         return size
+
+    def set_pc(self, vaddr):
+        """Go on at vaddr: does not return. From an instruction or TB callback registered with
+        CB_RW_REGS (or CB_RW_REGS_PC) the instruction it precedes does not run (nor its other
+        callbacks); from a syscall callback the syscall does not run and x0 is left alone, from
+        a syscall-return callback x0 keeps what it holds (the syscall's result unless the
+        callback wrote it). Elsewhere it is a PluginUsageError, where QEMU returns silently."""
+        if not isinstance(vaddr, (int, np.integer)):
+            raise PluginUsageError(f'set_pc takes an address, not {type(vaddr).__name__}')
+        vaddr = int(vaddr) & (2**64 - 1)
+        if self._m.setpc_allowed():
+            raise SetPC(vaddr)
+        raise PluginUsageError('set_pc works only in an execution callback registered with '
+                               'CB_RW_REGS or CB_RW_REGS_PC, or in a syscall or syscall-return '
+                               'callback')
 
     def read_memory_vaddr(self, vaddr, length):
         """The guest's bytes at vaddr, or None when any of them is not readable."""

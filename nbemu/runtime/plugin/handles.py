@@ -9,6 +9,16 @@ class PluginUsageError(RuntimeError):
     """A plugin used the API wrongly (a handle outside its callback, a bad argument)."""
 
 
+class SetPC(BaseException):
+    """Raised by set_pc to leave the callback that called it (QEMU's set_pc does not return):
+    a BaseException, so that a plugin's `except Exception` does not stop it. The callback's
+    caller (the native thunk, the syscall path) takes it; it is no error."""
+
+    def __init__(self, vaddr):
+        super().__init__(vaddr)
+        self.vaddr = vaddr
+
+
 class TBHandle:
     def __init__(self, tb, host_addr_of):
         self._tb = tb

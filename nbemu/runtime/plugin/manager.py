@@ -20,9 +20,12 @@ from nbemu.core import cbtable, cpu
 from nbemu.gen.sem import plugin as plugin_ops
 from nbemu.gen.translate import InstrOp
 
-from .handles import PluginUsageError, TBHandle
+from .handles import PluginUsageError, SetPC, TBHandle
 from .native_cb import EXEC_SIG, MEM_SIG, NativeCallbacks, is_numba, numba_udata
 from .table import CallbackTable
+
+
+SET_PC = object()       # syscall_entry: a callback called set_pc (the syscall is not made)
 
 
 class PluginError(Exception):
@@ -110,7 +113,7 @@ class PluginManager:
         self.table = CallbackTable()
         self.table.attach(machine.state)
         machine.state['mem_report'] = cbtable.mem_report().address
-        self.natives = NativeCallbacks(self._callback_raised, self._pyobj)
+        self.natives = NativeCallbacks(self._callback_raised, self._pyobj, self._set_pc_native)
         self.plugins = []
         self.errors = []
         self.requests = []
@@ -124,6 +127,7 @@ class PluginManager:
         self.scoreboards = []       # every scoreboard a plugin made (they grow with n_vcpus)
         self._vcpu_override = None  # the vCPU whose init/exit callbacks run (not the running one)
         self._syscall_vcpu = None   # (index, record) of the vCPU in the syscall being handled
+        self._in_syscall_cb = False  # a syscall or syscall-return callback runs (it may set_pc)
         machine.state['vcpu_index'] = 0
         self.check = check
         self.boundary_hooks = []    # run at every plugin exit from the loop (trace.py spills)
@@ -198,6 +202,32 @@ class PluginManager:
         self.errors.append(f"plugin '{owner}': callback {getattr(fn, '__name__', fn)} raised "
                            f"{type(exc).__name__}: {exc} ({where(exc)})")
         self.machine.state['plugin_req'] = 1
+
+    # ----- set_pc -----
+    def setpc_allowed(self):
+        return self._in_syscall_cb or (self._vcpu_override is None and
+                                       int(self.machine.state['plugin_ctx'][0]) == 1)
+
+    def _set_pc_native(self, vaddr):
+        """An execution callback's set_pc (from its native thunk): plugin_exec_rw leaves the
+        TB before its instruction."""
+        st = self.machine.state
+        st['pc'] = vaddr
+        st['exit_reason'] = cpu.EXIT_SETPC
+
+    def _syscall_callbacks(self, state, cbs_args):
+        """Run (plugin, cb, args) in order as syscall callbacks; True if one called set_pc
+        (the rest do not run; state's pc is the target)."""
+        self._in_syscall_cb = True
+        try:
+            for p, cb, args in cbs_args:
+                self._call(p, cb, *args)
+        except SetPC as e:
+            state['pc'] = e.vaddr
+            return True
+        finally:
+            self._in_syscall_cb = False
+        return False
 
     # ----- vCPUs -----
     def current_state(self):
@@ -292,16 +322,18 @@ class PluginManager:
         return any(p.syscall or p.syscall_ret or p.syscall_filter for p in self.plugins)
 
     def syscall_entry(self, num, args, callbacks=True):
-        """Syscall and filter callbacks before a syscall. Returns None to run it, or the return
-        value a filter supplied (the syscall is then skipped). callbacks False: a syscall run
-        again after it was put back, whose callbacks ran already."""
+        """Syscall and filter callbacks before a syscall. Returns None to run it, the return
+        value a filter supplied (the syscall is then skipped), or SET_PC when a callback called
+        set_pc (skipped, x0 untouched). callbacks False: a syscall run again after it was put
+        back, whose callbacks ran already."""
         vcpu = self.current_index()
         self._syscall_vcpu = (vcpu, self.machine.state)
         if not callbacks:
             return None
-        for p in list(self.plugins):
-            for cb in p.syscall:
-                self._call(p, cb, vcpu, num, *args)
+        if self._syscall_callbacks(self.machine.state, [(p, cb, (vcpu, num, *args))
+                                                        for p in list(self.plugins)
+                                                        for cb in p.syscall]):
+            return SET_PC
         for p in list(self.plugins):
             for cb in p.syscall_filter:
                 r = self._call(p, cb, vcpu, num, *args)
@@ -319,9 +351,8 @@ class PluginManager:
         self._syscall_vcpu = None
         if self.live.get(vcpu) is not state:
             return
-        for p in list(self.plugins):
-            for cb in p.syscall_ret:
-                self._call(p, cb, vcpu, num, ret)
+        self._syscall_callbacks(state, [(p, cb, (vcpu, num, ret)) for p in list(self.plugins)
+                                        for cb in p.syscall_ret])
 
     # ----- translation -----
     def instrument(self, tb):
@@ -341,12 +372,10 @@ class PluginManager:
             h.valid = False
         first_pc = tb.insns[0].pc
         for row, gen in h.exec_regs:
-            tb.ops_before.setdefault(0, []).append(
-                InstrOp(plugin_ops.plugin_exec, (row, gen, first_pc), pc_arg=2))
+            tb.ops_before.setdefault(0, []).append(self._exec_op(row, gen, first_pc))
         for ih in h.insns:
             pc = tb.insns[ih.index].pc
-            ops = [InstrOp(plugin_ops.plugin_exec, (row, gen, pc), pc_arg=2)
-                   for row, gen in ih.exec_regs]
+            ops = [self._exec_op(row, gen, pc) for row, gen in ih.exec_regs]
             if ih.mem_regs:
                 first, count, gen = self._mem_block(ih.mem_regs)
                 ops.append(InstrOp(plugin_ops.plugin_mem_begin, (first, count, gen)))
@@ -355,6 +384,12 @@ class PluginManager:
                 tb.ops_before.setdefault(ih.index, []).extend(ops)
         if self.check:
             self._add_checks(tb)
+
+    def _exec_op(self, row, gen, pc):
+        """The op of an execution row: a callback that may write registers may also set_pc."""
+        rw = self.table.rows[row, cbtable.CB_FLAGS] & cbtable.FLAG_REGS_MASK >= 2
+        return InstrOp(plugin_ops.plugin_exec_rw if rw else plugin_ops.plugin_exec,
+                       (row, gen, pc), pc_arg=2)
 
     def _add_checks(self, tb):
         """-d plugin-check: a check before everything else in the TB and one after its last

@@ -13,6 +13,8 @@ import numpy as np
 from numba import cfunc, types
 from numba.core.registry import CPUDispatcher
 
+from .handles import SetPC
+
 EXEC_SIG = (types.void(types.uint64, types.uint64),
             ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64))
 MEM_SIG = (types.void(types.uint64, types.uint64, types.uint64, types.uint64),
@@ -39,9 +41,10 @@ def numba_udata(userdata):
 class NativeCallbacks:
     """Native entry points, one per (callable, signature), kept alive as long as this object."""
 
-    def __init__(self, on_error, pyobj_of_row):
+    def __init__(self, on_error, pyobj_of_row, on_set_pc):
         self.on_error = on_error             # on_error(owner, callable, exception)
         self.pyobj_of_row = pyobj_of_row     # the Python userdata of a table row
+        self.on_set_pc = on_set_pc           # on_set_pc(vaddr): the callable called set_pc
         self._made = {}
 
     def address(self, fn, sig, owner):
@@ -64,18 +67,20 @@ class NativeCallbacks:
         return cf.address, cf
 
     def _python(self, fn, sig, owner):
-        on_error, pyobj_of_row = self.on_error, self.pyobj_of_row
+        on_error, pyobj_of_row, on_set_pc = self.on_error, self.pyobj_of_row, self.on_set_pc
         if sig is EXEC_SIG:
             def thunk(vcpu, row):
                 try:
                     fn(vcpu, pyobj_of_row(row))
+                except SetPC as e:
+                    on_set_pc(e.vaddr)
                 except BaseException as e:      # noqa: B902  nothing may unwind into native code
                     on_error(owner, fn, e)
         else:
             def thunk(vcpu, info, vaddr, row):
                 try:
                     fn(vcpu, info, vaddr, pyobj_of_row(row))
-                except BaseException as e:      # noqa: B902
+                except BaseException as e:      # noqa: B902  (set_pc refuses memory callbacks)
                     on_error(owner, fn, e)
         t = sig[1](thunk)
         return ctypes.cast(t, ctypes.c_void_p).value, t

@@ -10,15 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static uint64_t rng = 0x9e3779b97f4a7c15UL;
-
-static uint32_t next32(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+#define FPRAND_SEED 0x9e3779b97f4a7c15UL
+#include "fprand.h"
 
 /* BFloat16 values the pseudocode treats specially, and their single-precision counterparts */
 static const uint16_t BF_SPECIAL[] = {
@@ -34,28 +27,14 @@ static const uint32_t F_SPECIAL[] = {
 #define NB (sizeof BF_SPECIAL / sizeof BF_SPECIAL[0])
 #define NF (sizeof F_SPECIAL / sizeof F_SPECIAL[0])
 
-/* a BFloat16: a special one a quarter of the time, else random with a moderate exponent
- * (products and sums then stay in range and exercise rounding) or any exponent */
 static uint16_t rand_bf(void)
 {
-    uint32_t r = next32();
-    if ((r & 3) == 0)
-        return BF_SPECIAL[(r >> 2) % NB];
-    uint16_t v = (uint16_t)(r >> 8);
-    if (r & 4)
-        v = (uint16_t)((v & 0x807f) | ((0x70 + ((r >> 24) & 0x1f)) << 7));
-    return v;
+    return rand16(BF_SPECIAL, NB, 7, 0x70, 0x1f);
 }
 
 static uint32_t rand_f(void)
 {
-    uint32_t r = next32();
-    if ((r & 3) == 0)
-        return F_SPECIAL[(r >> 2) % NF];
-    uint32_t v = next32();
-    if (r & 4)
-        v = (v & 0x807fffff) | ((0x70 + ((r >> 24) & 0x1f)) << 23);
-    return v;
+    return rand32(F_SPECIAL, NF);
 }
 
 static void fill_bf(uint16_t *p, int n)
@@ -76,11 +55,6 @@ static void fill_b(uint8_t *p, int n)
         uint32_t r = next32();
         p[i] = (r & 7) == 0 ? (uint8_t[]){0x00, 0x7f, 0x80, 0xff}[(r >> 3) & 3] : (uint8_t)r;
     }
-}
-
-static void set_fpcr(uint64_t v)
-{
-    __asm__ volatile("msr fpcr, %0" : : "r"(v));
 }
 
 static void clear_fpsr(void)

@@ -8,15 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-static uint64_t rng = 0x2545f4914f6cdd1dUL;
-
-static uint32_t next32(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (uint32_t)(rng >> 16);
-}
+#define FPRAND_SEED 0x2545f4914f6cdd1dUL
+#include "fprand.h"
 
 static const uint16_t H_SPECIAL[] = {
     0x0000, 0x8000, 0x0001, 0x83ff, 0x0400, 0x7bff, 0xfbff, 0x7c00, 0xfc00, 0x7e00,
@@ -29,32 +22,14 @@ static const uint32_t F_SPECIAL[] = {
 #define NH (sizeof H_SPECIAL / sizeof H_SPECIAL[0])
 #define NF (sizeof F_SPECIAL / sizeof F_SPECIAL[0])
 
-/* a special half a quarter of the time, else random with a moderate exponent or any */
 static uint16_t rand_h(void)
 {
-    uint32_t r = next32();
-    if ((r & 3) == 0)
-        return H_SPECIAL[(r >> 2) % NH];
-    uint16_t v = (uint16_t)(r >> 8);
-    if (r & 4)
-        v = (uint16_t)((v & 0x83ff) | ((8 + ((r >> 24) & 15)) << 10));
-    return v;
+    return rand16(H_SPECIAL, NH, 10, 8, 15);
 }
 
 static uint32_t rand_f(void)
 {
-    uint32_t r = next32();
-    if ((r & 3) == 0)
-        return F_SPECIAL[(r >> 2) % NF];
-    uint32_t v = next32();
-    if (r & 4)
-        v = (v & 0x807fffff) | ((0x70 + ((r >> 24) & 0x1f)) << 23);
-    return v;
-}
-
-static void set_fpcr(uint64_t v)
-{
-    __asm__ volatile("msr fpcr, %0" : : "r"(v));
+    return rand32(F_SPECIAL, NF);
 }
 
 static void pq(const char *mode, const char *op, int i, uint32x4_t v, uint64_t fpsr)
