@@ -113,7 +113,7 @@ class PluginManager:
         self.table = CallbackTable()
         self.table.attach(machine.state)
         machine.state['mem_report'] = cbtable.mem_report().address
-        self.natives = NativeCallbacks(self._callback_raised, self._pyobj, self._set_pc_native)
+        self.natives = NativeCallbacks(self._callback_raised, self._set_pc_native)
         self.plugins = []
         self.errors = []
         self.requests = []
@@ -193,12 +193,9 @@ class PluginManager:
                 if kinds & kind:
                     self._call(p, cb, p.id, index, kind, from_pc, to_pc)
 
-    def _pyobj(self, row):
-        box = self.table.pyobj.get(row)
-        return None if box is None else box.value
-
     def _callback_raised(self, owner, fn, exc):
-        """From inside native code (a ctypes thunk): remember it; the loop stops at the TB end."""
+        """From inside native code (a Python callback's trampoline): remember it; the loop stops
+        at the TB end."""
         self.errors.append(f"plugin '{owner}': callback {getattr(fn, '__name__', fn)} raised "
                            f"{type(exc).__name__}: {exc} ({where(exc)})")
         self.machine.state['plugin_req'] = 1
@@ -422,20 +419,14 @@ class PluginManager:
     def _mem_block(self, specs):
         """Contiguous rows for one instruction's memory registrations (shared by every
         instruction with the same registrations, unless they carry Python userdata)."""
-        key = ('mem-block', tuple((owner, tuple(sorted(kw.items())), id(box))
-                                  for owner, kw, box in specs))
+        key = ('mem-block', tuple((owner, tuple(sorted(kw.items())), id(rec))
+                                  for owner, kw, rec in specs))
         got = self.table.by_content.get(key)
         if got is None:
-            rows = []
-            for owner, kw, box in specs:
-                kw = dict(kw)
-                python = kw.pop('python', 0)
-                row, _gen = self.table.add(owner, shareable=False, pyobj=box, **kw)
-                if python:
-                    self.table.mark_udata_row(row, row)
-                rows.append(row)
+            rows = [self.table.add(owner, shareable=False, pyobj=rec, **kw)[0]
+                    for owner, kw, rec in specs]
             got = (rows[0], len(rows), self.table.generation)
-            if all(box is None for _o, _kw, box in specs):
+            if all(rec is None for _o, _kw, rec in specs):
                 self.table.by_content[key] = got
         return got
 
@@ -444,35 +435,31 @@ class PluginManager:
         """A row for a TB/instruction callback (cb) or inline op; returns (row, gen)."""
         if cb is None:
             return self.table.add(plugin.id, kind, flags=flags, **kw)
-        fn, value, box = self._native(plugin, cb, udata, EXEC_SIG)
-        row, gen = self.table.add(plugin.id, kind, fn=fn, udata=value or 0, flags=flags,
-                                  pyobj=box, shareable=box is None, **kw)
-        if value is None:
-            self.table.mark_udata_row(row, row)
-        return row, gen
+        fn, value, rec = self._native(plugin, cb, udata, EXEC_SIG)
+        return self.table.add(plugin.id, kind, fn=fn, udata=value, flags=flags, pyobj=rec,
+                              shareable=rec is None, **kw)
 
     def mem_spec(self, plugin, kind, cb=None, udata=None, **kw):
         """A memory registration, turned into rows when the TB's instrumentation is built:
-        (owner, row fields, Python userdata box or None)."""
+        (owner, row fields, the Python callback's own record or None)."""
         if cb is None:
             return (plugin.id, dict(kind=kind, **kw), None)
-        fn, value, box = self._native(plugin, cb, udata, MEM_SIG)
-        if value is None:
-            return (plugin.id, dict(kind=kind, fn=fn, python=1, **kw), box)
-        return (plugin.id, dict(kind=kind, fn=fn, udata=value, **kw), None)
+        fn, value, rec = self._native(plugin, cb, udata, MEM_SIG)
+        return (plugin.id, dict(kind=kind, fn=fn, udata=value, **kw), rec)
 
     def _native(self, plugin, cb, udata, sig):
-        """(native address, userdata for a numba callback or None for a Python one, box of the
-        Python userdata or None)."""
+        """(native address, the row's userdata, a record the row must keep alive or None): a
+        numba callback gets its userdata (an int or an array's address), a Python one the
+        address of its record (native_cb.NativeCallbacks.python)."""
         if not callable(cb):
             raise PluginUsageError(f'callback {cb!r} is not callable')
-        fn = self.natives.address(cb, sig, plugin.name)
         if is_numba(cb):
             value, keep = numba_udata(udata)
             if keep is not None:
                 self.table.keep.append(keep)
-            return fn, value, None
-        return fn, None, (_Box(udata) if udata is not None else None)
+            return self.natives.address(cb, sig, plugin.name), value, None
+        fn, rec, shared = self.natives.python(cb, sig, plugin.name, udata)
+        return fn, id(rec), None if shared else rec
 
     # ----- requests -----
     def request(self, plugin, kind, cb):
@@ -506,14 +493,6 @@ class PluginManager:
         for p in list(self.plugins):
             for cb in p.flush:
                 self._call(p, cb, p.id)
-
-
-class _Box:
-    """Python userdata of a row (a box, so that None and shared objects stay distinct)."""
-    __slots__ = ('value',)
-
-    def __init__(self, value):
-        self.value = value
 
 
 __all__ = ['PluginManager', 'PluginError', 'PluginUsageError', 'parse_plugin_arg', 'PluginArgs', 'cpu']

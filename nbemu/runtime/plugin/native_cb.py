@@ -3,23 +3,19 @@
 - A numba `@njit` function is wrapped in a `cfunc` of the callback's signature that calls it
   (native speed, no Python on the way); its userdata must be an integer or a numpy array (the
   callback gets the array's address).
-- Any other Python callable gets a ctypes thunk. The thunk finds the Python userdata by the row
-  it was given, and catches whatever the callable raises: an exception cannot cross native code,
-  so it is recorded and the run stops at the next TB boundary with a clear message.
+- Any other Python callable is called by a trampoline through the C API (nbemu.core.pycall),
+  with a record holding the callable, its userdata and what to do when it raises: an exception
+  cannot cross native code, so it is recorded and the run stops at the next TB boundary with a
+  clear message.
 """
-import ctypes
-
 import numpy as np
 from numba import cfunc, types
 from numba.core.registry import CPUDispatcher
 
 from .handles import SetPC
 
-EXEC_SIG = (types.void(types.uint64, types.uint64),
-            ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64))
-MEM_SIG = (types.void(types.uint64, types.uint64, types.uint64, types.uint64),
-           ctypes.CFUNCTYPE(None, ctypes.c_uint64, ctypes.c_uint64, ctypes.c_uint64,
-                            ctypes.c_uint64))
+EXEC_SIG = (types.void(types.uint64, types.uint64),)
+MEM_SIG = (types.void(types.uint64, types.uint64, types.uint64, types.uint64),)
 
 
 def is_numba(fn):
@@ -39,21 +35,40 @@ def numba_udata(userdata):
 
 
 class NativeCallbacks:
-    """Native entry points, one per (callable, signature), kept alive as long as this object."""
+    """Native entry points for a plugin's callables: a numba function's cfunc (one per callable
+    and signature), or for a Python callable the shared C-API trampoline (nbemu.core.pycall) and
+    a record (callable, userdata, on_raise) for the row's userdata."""
 
-    def __init__(self, on_error, pyobj_of_row, on_set_pc):
+    def __init__(self, on_error, on_set_pc):
         self.on_error = on_error             # on_error(owner, callable, exception)
-        self.pyobj_of_row = pyobj_of_row     # the Python userdata of a table row
         self.on_set_pc = on_set_pc           # on_set_pc(vaddr): the callable called set_pc
         self._made = {}
+        self._records = {}                   # the record of each callable without userdata
+        self._on_raise = {}
 
     def address(self, fn, sig, owner):
+        """The cfunc address of a numba callable."""
         key = (id(fn), sig is MEM_SIG, owner)
         made = self._made.get(key)
         if made is None:
-            made = self._made[key] = (fn, self._numba(fn, sig) if is_numba(fn)
-                                      else self._python(fn, sig, owner))
+            made = self._made[key] = (fn, self._numba(fn, sig))
         return made[1][0]
+
+    def python(self, fn, sig, owner, userdata):
+        """(trampoline address, record, shared): shared records (no userdata) live here; the
+        caller keeps any other alive as long as its row."""
+        from nbemu.core import pycall
+        tramp = pycall.exec_trampoline() if sig is EXEC_SIG else pycall.mem_trampoline()
+        key = (id(fn), sig is MEM_SIG, owner)
+        on_raise = self._on_raise.get(key)
+        if on_raise is None:
+            on_raise = self._on_raise[key] = self._raised(fn, sig, owner)
+        if userdata is not None:
+            return tramp.address, (fn, userdata, on_raise), False
+        rec = self._records.get(key)
+        if rec is None:
+            rec = self._records[key] = (fn, None, on_raise)
+        return tramp.address, rec, True
 
     @staticmethod
     def _numba(fn, sig):
@@ -66,21 +81,14 @@ class NativeCallbacks:
         cf = cfunc(sig[0], nopython=True)(wrapper)
         return cf.address, cf
 
-    def _python(self, fn, sig, owner):
-        on_error, pyobj_of_row, on_set_pc = self.on_error, self.pyobj_of_row, self.on_set_pc
-        if sig is EXEC_SIG:
-            def thunk(vcpu, row):
-                try:
-                    fn(vcpu, pyobj_of_row(row))
-                except SetPC as e:
-                    on_set_pc(e.vaddr)
-                except BaseException as e:      # noqa: B902  nothing may unwind into native code
-                    on_error(owner, fn, e)
-        else:
-            def thunk(vcpu, info, vaddr, row):
-                try:
-                    fn(vcpu, info, vaddr, pyobj_of_row(row))
-                except BaseException as e:      # noqa: B902  (set_pc refuses memory callbacks)
-                    on_error(owner, fn, e)
-        t = sig[1](thunk)
-        return ctypes.cast(t, ctypes.c_void_p).value, t
+    def _raised(self, fn, sig, owner):
+        """What the trampoline calls with an exception fn raised: nothing may unwind into native
+        code, so an error is recorded (the run stops at the TB end) and a set_pc taken."""
+        on_error, on_set_pc = self.on_error, self.on_set_pc
+
+        def on_raise(exc):
+            if isinstance(exc, SetPC) and sig is EXEC_SIG:
+                on_set_pc(exc.vaddr)
+            else:
+                on_error(owner, fn, exc)
+        return on_raise

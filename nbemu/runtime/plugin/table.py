@@ -25,7 +25,7 @@ class CallbackTable:
         self.states = []        # vCPU records pointing at this table
         self.by_content = {}    # row content -> row (identical registrations share a row)
         self.keep = []          # objects the rows' addresses point into (thunks, arrays)
-        self.pyobj = {}         # row -> Python userdata of a Python callback
+        self.pyobj = {}         # row -> the record of a Python callback with userdata
         self.owner = {}         # row -> plugin id
 
     def attach(self, state):
@@ -73,10 +73,6 @@ class CallbackTable:
         self.keep.extend(keep)
         self._publish()
         return row, self.generation
-
-    def mark_udata_row(self, row, value):
-        """Python callbacks get their row as userdata, to find their Python object."""
-        self.rows[row, cbtable.CB_UDATA] = value
 
     def advance(self):
         """A new generation: every row is free, every reference made so far is stale."""
