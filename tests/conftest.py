@@ -6,7 +6,11 @@ import sys
 
 import pytest
 
+from nbemu.runtime import jit
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+# detached compile workers of in-process emulators at nice 0 too (see run_nbemu_cli)
+jit.DETACHED_NICE = 0
 GUEST = ROOT / 'tests' / 'guest'
 
 
@@ -38,8 +42,10 @@ def run_nbemu_cli(args, stdin=None, env=None, cwd=None, timeout=900):
     e = dict(env if env is not None else os.environ)
     if not any(a.startswith('--cache-dir') for a in args) and 'NBEMU_CACHE_DIR' not in e:
         args = ['--cache-dir', shared_cache_dir()] + list(args)
-    # run this checkout's nbemu whatever is installed, without touching the guest's environment
-    launcher = f'import sys; sys.path.insert(0, {str(ROOT)!r}); from nbemu.cli import main; sys.exit(main())'
+    # run this checkout's nbemu whatever is installed, without touching the guest's environment;
+    # its detached compile workers at nice 0 (jit.DETACHED_NICE: the suite waits for them)
+    launcher = (f'import sys; sys.path.insert(0, {str(ROOT)!r}); from nbemu.runtime import jit; '
+                f'jit.DETACHED_NICE = 0; from nbemu.cli import main; sys.exit(main())')
     return subprocess.run([sys.executable, '-c', launcher] + list(args), input=stdin,
                           stdin=None if stdin is not None else subprocess.DEVNULL,
                           capture_output=True, env=e, cwd=cwd or ROOT, timeout=timeout)

@@ -1,12 +1,20 @@
 """The compile worker process (jit.CompileWorker): reads module paths on stdin, compiles each
 into the disk cache and answers `ok SECONDS` or `error DETAIL` on stdout, one line each. After a
-`detach` line the emulator has exited: the paths after it are compiled without answers, for at
-most DETACHED_SECONDS.
+`detach NICE` line the emulator has exited: the paths after it are compiled without answers, for
+at most DETACHED_SECONDS, at that niceness.
 
     python -m nbemu.runtime.compile_worker CACHE_DIR
 """
+import os
 import sys
 import time
+
+
+def _yield_cpu(nice):
+    try:
+        os.nice(nice)
+    except OSError:
+        pass
 
 
 def main(cache_dir):
@@ -19,8 +27,9 @@ def main(cache_dir):
     deadline = None
     for line in sys.stdin:
         path = line.rstrip('\n')
-        if path == 'detach':        # the emulator is gone: compile what it left, answer no one
-            deadline = time.monotonic() + DETACHED_SECONDS
+        if path.startswith('detach '):  # the emulator is gone: compile what it left, answer
+            deadline = time.monotonic() + DETACHED_SECONDS      # no one, in the background
+            _yield_cpu(int(path.split()[1]))
             continue
         if deadline is not None and time.monotonic() > deadline:
             return
