@@ -242,9 +242,7 @@ class Machine:
             elif r == cpu.EXIT_PLUGIN:
                 self.on_plugin_request()
             elif r == cpu.EXIT_SETPC:
-                # a plugin diverted the pc mid-TB; its other requests wait for no TB end
-                if st['plugin_req'][0]:
-                    self.on_plugin_request()
+                pass                # a plugin diverted the pc mid-TB: go on at its target
             elif r == cpu.EXIT_SMC:
                 # stores to translated code on pages exit_info..fault_addr (page addresses)
                 lo = int(st['exit_info'][0]) >> 12

@@ -44,7 +44,6 @@ class NativeCallbacks:
         self.on_set_pc = on_set_pc           # on_set_pc(vaddr): the callable called set_pc
         self._made = {}
         self._records = {}                   # the record of each callable without userdata
-        self._on_raise = {}
 
     def address(self, fn, sig, owner):
         """The cfunc address of a numba callable."""
@@ -60,15 +59,12 @@ class NativeCallbacks:
         from nbemu.core import pycall
         tramp = pycall.exec_trampoline() if sig is EXEC_SIG else pycall.mem_trampoline()
         key = (id(fn), sig is MEM_SIG, owner)
-        on_raise = self._on_raise.get(key)
-        if on_raise is None:
-            on_raise = self._on_raise[key] = self._raised(fn, sig, owner)
-        if userdata is not None:
-            return tramp.address, (fn, userdata, on_raise), False
         rec = self._records.get(key)
         if rec is None:
-            rec = self._records[key] = (fn, None, on_raise)
-        return tramp.address, rec, True
+            rec = self._records[key] = (fn, None, self._raised(fn, sig, owner))
+        if userdata is None:
+            return tramp.address, rec, True
+        return tramp.address, (fn, userdata, rec[2]), False
 
     @staticmethod
     def _numba(fn, sig):
